@@ -1,0 +1,19 @@
+// What a command may touch of the outside world, passed in so tests run commands in-process.
+
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly readStdin: () => Promise<string>;
+}
+
+/** Exit codes shared by every command. */
+export const EXIT_OK = 0;
+/** The command worked and found what the user asked it to fail on. */
+export const EXIT_FOUND = 1;
+/** Usage or input error. */
+export const EXIT_USAGE = 2;
+
+/** A usage error: reported as a message on stderr and exit code 2, never a stack trace. */
+export class UsageError extends Error {
+  readonly code = 'USAGE';
+}

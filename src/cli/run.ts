@@ -1,0 +1,59 @@
+// The command line: parses argv, runs one command, returns its exit code. No process.exit here.
+
+import { Command, CommanderError, Option } from 'commander';
+import { CONNECTION_FORMATS, type ConnectionFormat } from '../report/connections.js';
+import type { IpBlockPods } from '../core/engine/connectivity.js';
+import { EXIT_OK, EXIT_USAGE, UsageError, type CliIo } from './io.js';
+import { reach } from './reach.js';
+
+export type { CliIo } from './io.js';
+
+const VERSION = '0.1.0';
+
+/** Runs `bulkhead` with `argv` (without the node and script names). */
+export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  let exitCode = EXIT_OK;
+  const program = new Command('bulkhead')
+    .description('Container network security: analyze, audit and enforce Kubernetes NetworkPolicy.')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError('(run bulkhead --help for usage)');
+
+  program
+    .command('reach')
+    .description('List who can talk to whom, on which ports (workloads and external address ranges).')
+    .argument('<paths...>', 'manifest files or directories (.yaml, .yml, .json; recursive); - reads stdin')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(CONNECTION_FORMATS).default('txt'))
+    .addOption(
+      new Option('--ipblock-pods <mode>', 'whether ipBlocks match pods by address (match) or only external addresses (ignore)')
+        .choices(['match', 'ignore'])
+        .default('match'),
+    )
+    .option('--pod-cidr <cidr>', "the cluster's pod address range (repeatable)", collect, [] as string[])
+    .option('--stats', 'build the full model and print counts and time instead of the pair list', false)
+    .option('--strict', 'analyse nothing when the input has errors', false)
+    .option('-v, --verbose', 'also print informational notes', false)
+    .action(async (paths: string[], options: { format: ConnectionFormat; ipblockPods: IpBlockPods; podCidr: string[]; stats: boolean; strict: boolean; verbose: boolean }) => {
+      exitCode = await reach(paths, options, io);
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT_OK;
+      return EXIT_USAGE;
+    }
+    if (error instanceof UsageError) {
+      io.stderr(`bulkhead: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw error;
+  }
+  return exitCode;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}

@@ -1,0 +1,62 @@
+// Interning of connection sets: each distinct ConnSet gets a small integer id, and unions and intersections
+// of ids are memoized, so the all-pairs loops work on integers instead of objects.
+
+import { ConnSet } from '../model/port-set.js';
+
+const PAIR_SHIFT = 2 ** 26;
+
+export class ConnTable {
+  static readonly NONE_ID = 0;
+  static readonly ALL_ID = 1;
+
+  private readonly sets: ConnSet[] = [ConnSet.NONE, ConnSet.ALL];
+  private readonly ids = new Map<string, number>([
+    [ConnSet.NONE.key(), ConnTable.NONE_ID],
+    [ConnSet.ALL.key(), ConnTable.ALL_ID],
+  ]);
+  private readonly unions = new Map<number, number>();
+  private readonly meets = new Map<number, number>();
+
+  intern(set: ConnSet): number {
+    const key = set.key();
+    let id = this.ids.get(key);
+    if (id === undefined) {
+      id = this.sets.length;
+      this.sets.push(set);
+      this.ids.set(key, id);
+    }
+    return id;
+  }
+
+  get(id: number): ConnSet {
+    return this.sets[id]!;
+  }
+
+  get size(): number {
+    return this.sets.length;
+  }
+
+  union(a: number, b: number): number {
+    if (a === b || b === ConnTable.NONE_ID || a === ConnTable.ALL_ID) return a;
+    if (a === ConnTable.NONE_ID || b === ConnTable.ALL_ID) return b;
+    const key = a < b ? a * PAIR_SHIFT + b : b * PAIR_SHIFT + a;
+    let id = this.unions.get(key);
+    if (id === undefined) {
+      id = this.intern(this.get(a).union(this.get(b)));
+      this.unions.set(key, id);
+    }
+    return id;
+  }
+
+  intersect(a: number, b: number): number {
+    if (a === b || b === ConnTable.ALL_ID || a === ConnTable.NONE_ID) return a;
+    if (a === ConnTable.ALL_ID || b === ConnTable.NONE_ID) return b;
+    const key = a < b ? a * PAIR_SHIFT + b : b * PAIR_SHIFT + a;
+    let id = this.meets.get(key);
+    if (id === undefined) {
+      id = this.intern(this.get(a).intersect(this.get(b)));
+      this.meets.set(key, id);
+    }
+    return id;
+  }
+}

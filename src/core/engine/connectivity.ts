@@ -1,0 +1,505 @@
+// The connectivity model: every ordered pair of workloads and external address ranges, computed once per
+// equivalence class of workloads and queried many times.
+//
+// Workloads that no selector, named port or address block can tell apart behave identically, so the engine
+// groups them into classes first. Per class and direction it builds one row: for every node (class or external
+// range) the interned id of the connections that direction's policies allow. A pair's connections are the
+// intersection of the source's egress row and the destination's ingress row:
+// "for a connection from a source pod to a destination pod to be allowed, both the egress policy on the source
+// pod and the ingress policy on the destination pod need to allow the connection."
+
+import type { Cluster, NetworkPolicy, Workload } from '../model/cluster.js';
+import { AddressSet, V6_OFFSET, formatAddress, familyOf } from '../model/address-set.js';
+import { selectorKey } from '../model/labels.js';
+import { ConnSet, PortSet, type Protocol } from '../model/port-set.js';
+import type { NetworkPolicyRule, Peer, PortMatch } from '../policy/network-policy.js';
+import { ConnTable } from './conn-table.js';
+import { WorkloadIndex } from './workload-index.js';
+
+/**
+ * How ipBlocks treat pods. `match`: a pod whose address is known is matched by an ipBlock that contains it, as
+ * CNIs do; a pod whose address is unknown is matched by a block that covers the whole pod range of a family.
+ * `ignore`: ipBlocks match only addresses outside the cluster (netpol-analyzer's choice).
+ */
+export type IpBlockPods = 'match' | 'ignore';
+
+export interface ConnectivityOptions {
+  readonly ipBlockPods: IpBlockPods;
+  /** The cluster's pod address ranges (`--pod-cidr`); absent: unknown pod addresses may be anywhere. */
+  readonly podCidrs?: AddressSet;
+}
+
+/**
+ * An external address range: one piece of the address space as split by the ipBlocks of one direction. Sources
+ * are split by the blocks of ingress rules, destinations by those of egress rules (as netpol-analyzer does), each
+ * at the first and one-past-last address of every interval of `cidr` minus `except`; adjacent ranges with the
+ * same connectivity are not merged.
+ */
+export interface ExternalRange {
+  /** `<first>-<last>[External]`. */
+  readonly id: string;
+  readonly first: bigint;
+  readonly last: bigint;
+}
+
+/** Counts over the whole model, without listing pairs. */
+export interface ConnectivityStats {
+  readonly workloads: number;
+  readonly classes: number;
+  readonly externalRanges: number;
+  readonly ingressIsolated: number;
+  readonly egressIsolated: number;
+  readonly isolatedBothWays: number;
+  /** Ordered workload pairs (self-pairs excluded) with at least one allowed connection. */
+  readonly allowedPairs: number;
+  /** Ordered workload pairs with at least one port allowed, per protocol. */
+  readonly allowedPairsByProtocol: Readonly<Record<Protocol, number>>;
+  /** Ordered workload pairs where every port of every protocol is allowed. */
+  readonly fullyOpenPairs: number;
+  /** External range → workload and workload → external range pairs with at least one allowed connection. */
+  readonly externalIngressPairs: number;
+  readonly externalEgressPairs: number;
+}
+
+export class Connectivity {
+  private constructor(
+    readonly workloads: readonly Workload[],
+    /** External ranges as sources of connections into the cluster. */
+    readonly sourceExternals: readonly ExternalRange[],
+    /** External ranges as destinations of connections out of the cluster. */
+    readonly destinationExternals: readonly ExternalRange[],
+    private readonly classOfWorkload: Int32Array,
+    private readonly classSizes: Int32Array,
+    private readonly ingressRows: ReadonlyArray<Int32Array | undefined>,
+    private readonly egressRows: ReadonlyArray<Int32Array | undefined>,
+    private readonly table: ConnTable,
+  ) {}
+
+  /** Builds the model. Pure: the same cluster and options always give the same model. */
+  static build(cluster: Cluster, options: ConnectivityOptions): Connectivity {
+    return new Builder(cluster, options).build((...args) => new Connectivity(...args));
+  }
+
+  get classCount(): number {
+    return this.classSizes.length;
+  }
+
+  /** The class of the i-th workload. Rows are indexed by class ids, then external ranges of their side. */
+  classOf(workloadIndex: number): number {
+    return this.classOfWorkload[workloadIndex]!;
+  }
+
+  isIngressIsolated(workloadIndex: number): boolean {
+    return this.ingressRows[this.classOfWorkload[workloadIndex]!] !== undefined;
+  }
+
+  isEgressIsolated(workloadIndex: number): boolean {
+    return this.egressRows[this.classOfWorkload[workloadIndex]!] !== undefined;
+  }
+
+  /** Interned connections from class `src` to class `dst`: egress of the source ∩ ingress of the destination. */
+  private classToClassId(src: number, dst: number): number {
+    const egress = this.egressRows[src]?.[dst] ?? ConnTable.ALL_ID;
+    const ingress = this.ingressRows[dst]?.[src] ?? ConnTable.ALL_ID;
+    return this.table.intersect(egress, ingress);
+  }
+
+  /** External sources are not selected by any policy: only the destination's ingress decides. */
+  private externalToClassId(external: number, dst: number): number {
+    return this.ingressRows[dst]?.[this.classSizes.length + external] ?? ConnTable.ALL_ID;
+  }
+
+  /** External destinations are not selected by any policy: only the source's egress decides. */
+  private classToExternalId(src: number, external: number): number {
+    return this.egressRows[src]?.[this.classSizes.length + external] ?? ConnTable.ALL_ID;
+  }
+
+  /** Connections allowed from workload `src` to workload `dst` (indices into `workloads`). */
+  between(src: number, dst: number): ConnSet {
+    return this.table.get(this.classToClassId(this.classOfWorkload[src]!, this.classOfWorkload[dst]!));
+  }
+
+  /** Connections allowed from source external range `external` to workload `dst`. */
+  fromExternal(external: number, dst: number): ConnSet {
+    return this.table.get(this.externalToClassId(external, this.classOfWorkload[dst]!));
+  }
+
+  /** Connections allowed from workload `src` to destination external range `external`. */
+  toExternal(src: number, external: number): ConnSet {
+    return this.table.get(this.classToExternalId(this.classOfWorkload[src]!, external));
+  }
+
+  stats(): ConnectivityStats {
+    const classes = this.classSizes.length;
+    const sizes = this.classSizes;
+    const protocols = new Uint8Array(this.table.size * 2 + 2);
+    const byProtocol = { TCP: 0, UDP: 0, SCTP: 0 };
+    let allowedPairs = 0;
+    let fullyOpenPairs = 0;
+    const tally = (id: number, weight: number): boolean => {
+      if (id === ConnTable.NONE_ID || weight === 0) return false;
+      if (id >= protocols.length) return this.tallySlow(id, weight, byProtocol);
+      let flags = protocols[id]!;
+      if (flags === 0) {
+        const set = this.table.get(id);
+        flags = 16 | (set.tcp.isEmpty() ? 0 : 1) | (set.udp.isEmpty() ? 0 : 2) | (set.sctp.isEmpty() ? 0 : 4) | (set.isAll() ? 8 : 0);
+        protocols[id] = flags;
+      }
+      if (flags & 1) byProtocol.TCP += weight;
+      if (flags & 2) byProtocol.UDP += weight;
+      if (flags & 4) byProtocol.SCTP += weight;
+      if (flags & 8) fullyOpenPairs += weight;
+      return true;
+    };
+    for (let s = 0; s < classes; s++) {
+      const sizeS = sizes[s]!;
+      for (let d = 0; d < classes; d++) {
+        const weight = s === d ? sizeS * (sizeS - 1) : sizeS * sizes[d]!;
+        if (tally(this.classToClassId(s, d), weight)) allowedPairs += weight;
+      }
+    }
+    let externalIngressPairs = 0;
+    let externalEgressPairs = 0;
+    for (let c = 0; c < classes; c++) {
+      for (let e = 0; e < this.sourceExternals.length; e++) {
+        if (this.externalToClassId(e, c) !== ConnTable.NONE_ID) externalIngressPairs += sizes[c]!;
+      }
+      for (let e = 0; e < this.destinationExternals.length; e++) {
+        if (this.classToExternalId(c, e) !== ConnTable.NONE_ID) externalEgressPairs += sizes[c]!;
+      }
+    }
+    let ingressIsolated = 0;
+    let egressIsolated = 0;
+    let isolatedBothWays = 0;
+    for (let c = 0; c < classes; c++) {
+      const inIso = this.ingressRows[c] !== undefined;
+      const egIso = this.egressRows[c] !== undefined;
+      if (inIso) ingressIsolated += sizes[c]!;
+      if (egIso) egressIsolated += sizes[c]!;
+      if (inIso && egIso) isolatedBothWays += sizes[c]!;
+    }
+    return {
+      workloads: this.workloads.length,
+      classes,
+      externalRanges: this.sourceExternals.length + this.destinationExternals.length,
+      ingressIsolated,
+      egressIsolated,
+      isolatedBothWays,
+      allowedPairs,
+      allowedPairsByProtocol: byProtocol,
+      fullyOpenPairs,
+      externalIngressPairs,
+      externalEgressPairs,
+    };
+  }
+
+  private tallySlow(id: number, weight: number, byProtocol: Record<Protocol, number>): boolean {
+    const set = this.table.get(id);
+    if (!set.tcp.isEmpty()) byProtocol.TCP += weight;
+    if (!set.udp.isEmpty()) byProtocol.UDP += weight;
+    if (!set.sctp.isEmpty()) byProtocol.SCTP += weight;
+    return true;
+  }
+}
+
+type Factory = (
+  workloads: readonly Workload[],
+  sourceExternals: readonly ExternalRange[],
+  destinationExternals: readonly ExternalRange[],
+  classOfWorkload: Int32Array,
+  classSizes: Int32Array,
+  ingressRows: ReadonlyArray<Int32Array | undefined>,
+  egressRows: ReadonlyArray<Int32Array | undefined>,
+  table: ConnTable,
+) => Connectivity;
+
+/** A policy rule with the policy it belongs to. */
+type Direction = 'ingress' | 'egress';
+
+interface RuleRef {
+  readonly policy: NetworkPolicy;
+  readonly rule: NetworkPolicyRule;
+}
+
+/** One build of the model; holds the intermediate state so the steps stay small. */
+class Builder {
+  private readonly index: WorkloadIndex;
+  private readonly table = new ConnTable();
+  private readonly workloads: readonly Workload[];
+  /** Workload indices matched by each distinct pod peer or subject, keyed by a canonical text. */
+  private readonly matchers = new Map<string, { readonly feature: number; readonly workloads: readonly number[] }>();
+  private readonly features: number[][];
+  private readonly externals: Record<Direction, ExternalRange[]> = { ingress: [], egress: [] };
+  /** For each workload, the indices of the policies whose podSelector selects it. */
+  private readonly subjectPolicies: number[][];
+  private classOfWorkload = new Int32Array(0);
+  private representatives: number[] = [];
+  private readonly peerNodes = new Map<string, Int32Array>();
+  private readonly referencedPortNames = new Set<string>();
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly options: ConnectivityOptions,
+  ) {
+    this.index = new WorkloadIndex(cluster);
+    this.workloads = cluster.workloads;
+    this.features = this.workloads.map(() => []);
+    this.subjectPolicies = this.workloads.map(() => []);
+  }
+
+  build(factory: Factory): Connectivity {
+    this.externals.ingress = this.splitExternalSpace('ingress');
+    this.externals.egress = this.splitExternalSpace('egress');
+    this.collectFeatures();
+    const classSizes = this.formClasses();
+    const classes = classSizes.length;
+    const ingressRows: (Int32Array | undefined)[] = new Array<Int32Array | undefined>(classes);
+    const egressRows: (Int32Array | undefined)[] = new Array<Int32Array | undefined>(classes);
+    const ingressCache = new Map<string, Int32Array>();
+    const egressCache = new Map<string, Int32Array>();
+    for (let c = 0; c < classes; c++) {
+      const w = this.representatives[c]!;
+      ingressRows[c] = this.directionRow('ingress', w, ingressCache);
+      egressRows[c] = this.directionRow('egress', w, egressCache);
+    }
+    return factory(this.workloads, this.externals.ingress, this.externals.egress, this.classOfWorkload, classSizes, ingressRows, egressRows, this.table);
+  }
+
+  /**
+   * Splits the address space at the first and one-past-last address of every interval of every ipBlock
+   * (`cidr` minus `except`) in rules of `direction`. IPv4 is always present (`0.0.0.0-255.255.255.255` when no
+   * rule names addresses); IPv6 only when some rule names an IPv6 block.
+   */
+  private splitExternalSpace(direction: Direction): ExternalRange[] {
+    const starts = new Set<bigint>([0n]);
+    let v6 = false;
+    for (const { rule, direction: ruleDirection } of this.allRules()) {
+      if (ruleDirection !== direction || rule.peers === 'any') continue;
+      for (const peer of rule.peers) {
+        if (peer.kind !== 'addresses') continue;
+        for (const interval of peer.addresses.intervals) {
+          starts.add(interval.first);
+          starts.add(interval.last + 1n);
+          if (familyOf(interval.first) === 6) v6 = true;
+        }
+      }
+    }
+    const end = v6 ? AddressSet.ALL.intervals[0]!.last + 1n : V6_OFFSET;
+    if (v6) starts.add(V6_OFFSET);
+    const sorted = [...starts].filter((s) => s < end).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return sorted.map((first, i) => {
+      const last = (sorted[i + 1] ?? end) - 1n;
+      return { id: `${formatAddress(first)}-${formatAddress(last)}[External]`, first, last };
+    });
+  }
+
+  private *allRules(): Generator<RuleRef & { readonly direction: Direction }> {
+    for (const policy of this.cluster.networkPolicies) {
+      for (const rule of policy.ingress ?? []) yield { policy, rule, direction: 'ingress' };
+      for (const rule of policy.egress ?? []) yield { policy, rule, direction: 'egress' };
+    }
+  }
+
+  /** Records, for every workload, which subjects and peers match it: the raw material of its class. */
+  private collectFeatures(): void {
+    this.cluster.networkPolicies.forEach((policy, p) => {
+      const selected = this.matcher(`subject ${policy.namespace} ${selectorKey(policy.podSelector)}`, () =>
+        this.index.podsMatching(new Set([policy.namespace]), policy.podSelector),
+      );
+      for (const w of selected) this.subjectPolicies[w]!.push(p);
+    });
+    for (const { policy, rule } of this.allRules()) {
+      if (rule.ports !== 'any') {
+        for (const port of rule.ports) if (port.kind === 'named') this.referencedPortNames.add(port.name);
+      }
+      if (rule.peers === 'any') continue;
+      for (const peer of rule.peers) {
+        if (peer.kind === 'pods') {
+          this.matcher(this.podPeerKey(peer, policy), () => this.podPeerWorkloads(peer, policy));
+        } else if (this.options.ipBlockPods === 'match') {
+          this.matcher(`addresses ${peer.addresses.key()}`, () => this.addressPeerWorkloads(peer.addresses));
+        }
+      }
+    }
+  }
+
+  private matcher(key: string, find: () => number[]): readonly number[] {
+    let entry = this.matchers.get(key);
+    if (entry === undefined) {
+      const feature = this.matchers.size;
+      const workloads = find();
+      for (const w of workloads) this.features[w]!.push(feature);
+      entry = { feature, workloads };
+      this.matchers.set(key, entry);
+    }
+    return entry.workloads;
+  }
+
+  private podPeerKey(peer: Peer & { kind: 'pods' }, policy: NetworkPolicy): string {
+    const namespaces = peer.namespaceSelector === undefined ? `own ${policy.namespace}` : `sel ${selectorKey(peer.namespaceSelector)}`;
+    const pods = peer.podSelector === undefined ? 'any' : selectorKey(peer.podSelector);
+    return `pods ${namespaces} ${pods}`;
+  }
+
+  private podPeerWorkloads(peer: Peer & { kind: 'pods' }, policy: NetworkPolicy): number[] {
+    const namespaces =
+      peer.namespaceSelector === undefined ? new Set([policy.namespace]) : this.index.namespacesMatching(peer.namespaceSelector);
+    return this.index.podsMatching(namespaces, peer.podSelector);
+  }
+
+  /** Workloads an ipBlock matches under `--ipblock-pods match`. */
+  private addressPeerWorkloads(addresses: AddressSet): number[] {
+    const out: number[] = [];
+    this.workloads.forEach((w, i) => {
+      if (this.addressesMatchWorkload(addresses, w)) out.push(i);
+    });
+    return out;
+  }
+
+  private addressesMatchWorkload(addresses: AddressSet, w: Workload): boolean {
+    if (w.ips.length > 0) return w.ips.some((ip) => addresses.has(ip));
+    // Unknown address: the pod may be anywhere in its family's pod range, so only a block covering all of it
+    // is sure to match ("a Deny to 0.0.0.0/0 also denies pod-to-pod traffic").
+    for (const family of [AddressSet.ALL_V4, AddressSet.ALL_V6]) {
+      const range = this.options.podCidrs === undefined ? family : this.options.podCidrs.intersect(family);
+      if (!range.isEmpty() && addresses.covers(range)) return true;
+    }
+    return false;
+  }
+
+  /** Groups workloads with identical features, named ports and host networking into classes. */
+  private formClasses(): Int32Array {
+    const classBySignature = new Map<string, number>();
+    const sizes: number[] = [];
+    this.classOfWorkload = new Int32Array(this.workloads.length);
+    this.workloads.forEach((w, i) => {
+      const signature = `${w.hostNetwork ? 'H' : 'P'}|${this.features[i]!.join(',')}|${this.namedPortsKey(w)}`;
+      let c = classBySignature.get(signature);
+      if (c === undefined) {
+        c = sizes.length;
+        classBySignature.set(signature, c);
+        sizes.push(0);
+        this.representatives.push(i);
+      }
+      sizes[c]!++;
+      this.classOfWorkload[i] = c;
+    });
+    return Int32Array.from(sizes);
+  }
+
+  /** The container ports whose names some rule references: the only ports that can tell workloads apart. */
+  private namedPortsKey(w: Workload): string {
+    if (this.referencedPortNames.size === 0) return '';
+    return w.ports
+      .filter((p) => p.name !== undefined && this.referencedPortNames.has(p.name))
+      .map((p) => `${p.name}/${p.protocol}/${p.port}`)
+      .sort()
+      .join(',');
+  }
+
+  /** Row positions (classes, then external ranges of the peer's side) a peer of a `direction` rule matches. */
+  private nodesOf(peer: Peer, policy: NetworkPolicy, direction: Direction): Int32Array {
+    const key = peer.kind === 'pods' ? this.podPeerKey(peer, policy) : `${direction} addresses ${peer.addresses.key()}`;
+    let nodes = this.peerNodes.get(key);
+    if (nodes !== undefined) return nodes;
+    const out = new Set<number>();
+    const classes = this.representatives.length;
+    if (peer.kind === 'pods') {
+      for (const w of this.matchers.get(key)!.workloads) out.add(this.classOfWorkload[w]!);
+    } else {
+      if (this.options.ipBlockPods === 'match') {
+        for (const w of this.matchers.get(`addresses ${peer.addresses.key()}`)!.workloads) out.add(this.classOfWorkload[w]!);
+      }
+      // External ranges are split at every block boundary, so each lies wholly inside or outside the block.
+      this.externals[direction].forEach((range, i) => {
+        if (peer.addresses.has(range.first)) out.add(classes + i);
+      });
+    }
+    nodes = Int32Array.from(out);
+    this.peerNodes.set(key, nodes);
+    return nodes;
+  }
+
+  /**
+   * The row of one direction for the class of workload `w`: undefined when no policy with that direction selects
+   * it. "A pod is isolated for ingress if there is any NetworkPolicy that both selects the pod and has Ingress in
+   * its policyTypes"; then "the only allowed connections into the pod are those ... allowed by the ingress list of
+   * some NetworkPolicy that applies to the pod" (the union of all of them).
+   */
+  private directionRow(direction: Direction, w: number, cache: Map<string, Int32Array>): Int32Array | undefined {
+    const workload = this.workloads[w]!;
+    if (workload.hostNetwork) return undefined;
+    const policies = this.cluster.networkPolicies;
+    const selectingIndices = this.subjectPolicies[w]!.filter((p) => policies[p]![direction] !== undefined);
+    if (selectingIndices.length === 0) return undefined;
+    const selecting = selectingIndices.map((p) => policies[p]!);
+    const key = `${selectingIndices.join(',')}|${direction === 'ingress' ? this.namedPortsKey(workload) : ''}`;
+    let row = cache.get(key);
+    if (row !== undefined) return row;
+    const nodes = this.representatives.length + this.externals[direction].length;
+    row = new Int32Array(nodes); // all NONE
+    let anyPeer = ConnTable.NONE_ID;
+    for (const policy of selecting) {
+      for (const rule of policy[direction]!) {
+        if (direction === 'ingress') {
+          const ports = this.resolvePorts(rule.ports, workload);
+          if (ports === ConnTable.NONE_ID) continue;
+          if (rule.peers === 'any') {
+            anyPeer = this.table.union(anyPeer, ports);
+            continue;
+          }
+          for (const peer of rule.peers) {
+            for (const node of this.nodesOf(peer, policy, direction)) row[node] = this.table.union(row[node]!, ports);
+          }
+        } else {
+          const targets = rule.peers === 'any' ? undefined : rule.peers.flatMap((peer) => [...this.nodesOf(peer, policy, direction)]);
+          const hasNamed = rule.ports !== 'any' && rule.ports.some((p) => p.kind === 'named');
+          if (!hasNamed) {
+            const ports = this.resolvePorts(rule.ports, undefined);
+            if (ports === ConnTable.NONE_ID) continue;
+            if (targets === undefined) anyPeer = this.table.union(anyPeer, ports);
+            else for (const node of targets) row[node] = this.table.union(row[node]!, ports);
+          } else {
+            // "A named port ... resolves against the destination pod's container ports" - per destination.
+            const resolved = new Map<number, number>();
+            const portsFor = (node: number): number => {
+              let id = resolved.get(node);
+              if (id === undefined) {
+                const destination = node < this.representatives.length ? this.workloads[this.representatives[node]!] : undefined;
+                id = this.resolvePorts(rule.ports, destination);
+                resolved.set(node, id);
+              }
+              return id;
+            };
+            const all = targets ?? Array.from({ length: nodes }, (_, i) => i);
+            for (const node of all) row[node] = this.table.union(row[node]!, portsFor(node));
+          }
+        }
+      }
+    }
+    if (anyPeer !== ConnTable.NONE_ID) for (let i = 0; i < nodes; i++) row[i] = this.table.union(row[i]!, anyPeer);
+    cache.set(key, row);
+    return row;
+  }
+
+  /**
+   * Ports of a rule as an interned connection set, named ports resolved against `destination`'s container
+   * ports with the same protocol; with no destination pod (an external address) a named port matches nothing.
+   */
+  private resolvePorts(ports: readonly PortMatch[] | 'any', destination: Workload | undefined): number {
+    if (ports === 'any') return ConnTable.ALL_ID;
+    const byProtocol: Record<Protocol, PortSet> = { TCP: PortSet.EMPTY, UDP: PortSet.EMPTY, SCTP: PortSet.EMPTY };
+    for (const port of ports) {
+      if (port.kind === 'number') {
+        byProtocol[port.protocol] = byProtocol[port.protocol].union(PortSet.range(port.first, port.last));
+      } else if (destination !== undefined) {
+        for (const cp of destination.ports) {
+          if (cp.name === port.name && cp.protocol === port.protocol) {
+            byProtocol[port.protocol] = byProtocol[port.protocol].union(PortSet.range(cp.port, cp.port));
+          }
+        }
+      }
+    }
+    return this.table.intern(ConnSet.of(byProtocol));
+  }
+}

@@ -1,0 +1,180 @@
+// Splits source files into Kubernetes objects, keeping where each came from. YAML is read as YAML 1.1, like
+// kubectl; JSON takes a fast path and is re-read with positions only when a diagnostic needs a location.
+
+import { LineCounter, parseAllDocuments, isMap, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
+import type { Diagnostic, DiagnosticSeverity, SourceRange } from '../core/diagnostics.js';
+import type { SourceFile } from './read-sources.js';
+
+export type PathSegment = string | number;
+
+/** A source file with lazily parsed documents, used to turn value paths into source ranges. */
+export class SourceDocument {
+  private documents: Document.Parsed[] | undefined;
+  private lines: LineCounter | undefined;
+
+  constructor(readonly file: SourceFile) {}
+
+  /** The parsed YAML documents, parsed on first use. */
+  yamlDocuments(): Document.Parsed[] {
+    this.documents ??= parseYaml(this.file.text);
+    return this.documents;
+  }
+
+  /** The source range of the value (or, with `key`, of the key) at `path` in document `doc`. */
+  rangeOf(doc: number, path: readonly PathSegment[], key = false): SourceRange | undefined {
+    const document = this.yamlDocuments()[doc];
+    if (document === undefined) return undefined;
+    let node: unknown = document.contents;
+    let best: SourceRange | undefined = rangeOfNode(node);
+    for (let i = 0; i < path.length; i++) {
+      const segment = path[i]!;
+      const last = i === path.length - 1;
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment));
+        if (pair === undefined) return best;
+        if (last && key) return rangeOfNode(pair.key) ?? best;
+        node = pair.value;
+      } else if (isSeq(node) && typeof segment === 'number') {
+        node = node.items[segment];
+      } else {
+        return best;
+      }
+      best = rangeOfNode(node) ?? best;
+    }
+    return best;
+  }
+
+  /** 1-based line and column of an offset. */
+  position(offset: number): { line: number; column: number } {
+    if (this.lines === undefined) {
+      this.lines = new LineCounter();
+      const text = this.file.text;
+      this.lines.addNewLine(0);
+      for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.lines.addNewLine(i + 1);
+    }
+    const { line, col } = this.lines.linePos(offset);
+    return { line, column: col };
+  }
+}
+
+/** One Kubernetes object as read, with the document and path it came from. */
+export interface ManifestObject {
+  readonly source: SourceDocument;
+  /** Index of the YAML document in the file (0 for JSON). */
+  readonly doc: number;
+  /** Path of the object inside its document: `[]`, or `['items', 3]` for an element of a List. */
+  readonly base: readonly PathSegment[];
+  readonly value: Readonly<Record<string, unknown>>;
+}
+
+export interface SplitResult {
+  readonly source: SourceDocument;
+  readonly objects: ManifestObject[];
+  readonly diagnostics: Diagnostic[];
+}
+
+function parseYaml(text: string): Document.Parsed[] {
+  return parseAllDocuments(text, {
+    version: '1.1',
+    prettyErrors: false,
+    // kubectl converts YAML to JSON: timestamps stay strings.
+    customTags: (tags) => tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:timestamp'),
+  }) as Document.Parsed[];
+}
+
+function rangeOfNode(node: unknown): SourceRange | undefined {
+  const range = (node as Node | undefined)?.range;
+  return range === undefined || range === null ? undefined : [range[0], range[1]];
+}
+
+/** Reads every object in a file. `List` and `*List` kinds are flattened into their items. */
+export function splitObjects(file: SourceFile): SplitResult {
+  const source = new SourceDocument(file);
+  const objects: ManifestObject[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const note = (code: string, severity: DiagnosticSeverity, message: string, doc: number, path: readonly PathSegment[], hint: string): void => {
+    const range = source.rangeOf(doc, path);
+    diagnostics.push({ code, severity, message, file: file.name, ...(range ? { range } : {}), path: renderPath(path), hint });
+  };
+  const addValue = (value: unknown, doc: number, base: readonly PathSegment[], itemKind?: string): void => {
+    if (value === null || value === undefined) return; // an empty document
+    if (typeof value !== 'object' || Array.isArray(value)) {
+      note('NOT_AN_OBJECT', 'warning', 'this document is not a Kubernetes object (expected a mapping with apiVersion and kind); skipped', doc, base, 'Remove it, or move non-manifest files out of the analysed paths.');
+      return;
+    }
+    let object = value as Record<string, unknown>;
+    if (itemKind !== undefined && object['kind'] === undefined) object = { ...object, kind: itemKind };
+    const kind = object['kind'];
+    if (typeof kind === 'string' && kind.endsWith('List') && Array.isArray(object['items'])) {
+      // Items of a typed list (`PodList`) may leave out their kind, as the API server's list output does.
+      const inherited = kind === 'List' ? undefined : kind.slice(0, -'List'.length);
+      (object['items'] as unknown[]).forEach((item, i) => addValue(item, doc, [...base, 'items', i], inherited));
+      return;
+    }
+    if (typeof kind !== 'string' || kind === '') {
+      note('MISSING_KIND', 'warning', 'object has no kind; skipped', doc, base, 'Every Kubernetes object needs apiVersion and kind.');
+      return;
+    }
+    objects.push({ source, doc, base, value: object });
+  };
+
+  if (/\.json$/i.test(file.name)) {
+    let parsed: unknown;
+    let ok = true;
+    try {
+      parsed = JSON.parse(file.text);
+    } catch {
+      ok = false;
+    }
+    if (ok) {
+      addValue(parsed, 0, []);
+      return { source, objects, diagnostics };
+    }
+  }
+
+  let documents: Document.Parsed[];
+  try {
+    documents = source.yamlDocuments();
+  } catch (error) {
+    diagnostics.push({ code: 'YAML_SYNTAX', severity: 'error', message: `cannot parse: ${String(error)}`, file: file.name, hint: 'Fix the YAML syntax.' });
+    return { source, objects, diagnostics };
+  }
+  documents.forEach((document, doc) => {
+    if (document.errors.length > 0) {
+      for (const error of document.errors) {
+        diagnostics.push({
+          code: 'YAML_SYNTAX',
+          severity: 'error',
+          message: `malformed YAML: ${firstLine(error.message)}`,
+          file: file.name,
+          range: [error.pos[0], error.pos[1]],
+          hint: 'Fix the YAML syntax; the rest of this document is skipped.',
+        });
+      }
+      return;
+    }
+    let value: unknown;
+    try {
+      value = document.toJS({ maxAliasCount: 1000 });
+    } catch (error) {
+      diagnostics.push({ code: 'YAML_SYNTAX', severity: 'error', message: `cannot read document: ${firstLine(String(error))}`, file: file.name, ...(rangeOfNode(document.contents) ? { range: rangeOfNode(document.contents)! } : {}), hint: 'Fix the YAML (aliases that expand too much are refused).' });
+      return;
+    }
+    addValue(value, doc, []);
+  });
+  return { source, objects, diagnostics };
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0]!.trim();
+}
+
+/** `spec.ingress[0].from[1]` from a path. */
+export function renderPath(path: readonly PathSegment[]): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else out += out === '' ? segment : `.${segment}`;
+  }
+  return out;
+}

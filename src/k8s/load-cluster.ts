@@ -1,0 +1,285 @@
+// Kubernetes manifests → the normalized cluster model, with every problem collected as a diagnostic.
+
+import type { Diagnostic } from '../core/diagnostics.js';
+import type { Cluster, Namespace, NetworkPolicy, Service, ServicePort, Workload } from '../core/model/cluster.js';
+import { PROTOCOLS, type Protocol } from '../core/model/port-set.js';
+import { splitObjects, type ManifestObject, type SourceDocument } from './documents.js';
+import { readNetworkPolicy } from './network-policy.js';
+import { ObjectReader } from './object-reader.js';
+import type { SourceFile } from './read-sources.js';
+import { isDns1123Label, isDns1123Subdomain, readLabels } from './selectors.js';
+import { CONTROLLER_TEMPLATES, readPodCandidate, type OwnerRef, type PodCandidate } from './workloads.js';
+
+/** "The name of the namespace ... is stored in the label kubernetes.io/metadata.name" on every namespace. */
+export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
+
+export interface LoadResult {
+  readonly cluster: Cluster;
+  readonly diagnostics: Diagnostic[];
+  /** The files read, by name, to locate diagnostics when rendering them. */
+  readonly sources: ReadonlyMap<string, SourceDocument>;
+}
+
+/** Kinds that are Kubernetes objects but play no part in reachability: read, and skipped without a note. */
+const IRRELEVANT_KINDS = new Set([
+  'ConfigMap', 'Secret', 'ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding',
+  'PersistentVolume', 'PersistentVolumeClaim', 'StorageClass', 'Endpoints', 'EndpointSlice', 'Event',
+  'LimitRange', 'ResourceQuota', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'PriorityClass',
+  'CustomResourceDefinition', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration',
+  'Ingress', 'IngressClass', 'Route', 'Node', 'Lease', 'APIService', 'PodSecurityPolicy', 'VerticalPodAutoscaler',
+  'ControllerRevision', 'CSIDriver', 'CSINode', 'VolumeAttachment', 'RuntimeClass', 'Certificate', 'Issuer',
+]);
+
+/** Admin-tier kinds: read by a later version; noted so that nobody thinks they were applied. */
+const NOT_YET_EVALUATED_KINDS = new Set(['AdminNetworkPolicy', 'BaselineAdminNetworkPolicy', 'ClusterNetworkPolicy']);
+
+/** Loads every object of every file into one cluster. Never throws on bad input. */
+export function loadCluster(files: readonly SourceFile[]): LoadResult {
+  const diagnostics: Diagnostic[] = [];
+  const sources = new Map<string, SourceDocument>();
+  const objects: ManifestObject[] = [];
+  for (const file of files) {
+    const split = splitObjects(file);
+    diagnostics.push(...split.diagnostics);
+    objects.push(...split.objects);
+    sources.set(file.name, split.source);
+  }
+  const builder = new ClusterBuilder(diagnostics);
+  for (const object of objects) builder.add(object);
+  return { cluster: builder.finish(), diagnostics, sources };
+}
+
+interface NamedObject {
+  readonly reader: ObjectReader;
+  readonly namespace: string;
+  readonly name: string;
+}
+
+class ClusterBuilder {
+  private readonly namespaces = new Map<string, Namespace>();
+  private readonly policies = new Map<string, NetworkPolicy>();
+  private readonly services = new Map<string, Service>();
+  private readonly candidates: PodCandidate[] = [];
+  /** Controllers seen, with their own controlling owner, to roll pods up: Pod → ReplicaSet → Deployment. */
+  private readonly controllers = new Map<string, OwnerRef | null>();
+  private readonly seen = new Map<string, ManifestObject>();
+  private readonly skippedKinds = new Map<string, { count: number; first: NamedObject }>();
+
+  constructor(private readonly diagnostics: Diagnostic[]) {}
+
+  add(object: ManifestObject): void {
+    const reader = new ObjectReader(object, this.diagnostics);
+    const named = this.readIdentity(reader);
+    if (named === undefined) return;
+    const kind = reader.kind;
+    if (!this.checkUnique(named, object)) return;
+    switch (kind) {
+      case 'Namespace':
+        this.addNamespace(named);
+        return;
+      case 'NetworkPolicy': {
+        const policy = readNetworkPolicy(reader, named.namespace, named.name);
+        if (policy !== undefined) this.policies.set(`${named.namespace}/${named.name}`, policy);
+        return;
+      }
+      case 'Service':
+        this.addService(named);
+        return;
+      case 'Pod':
+        this.candidates.push(readPodCandidate(reader, named.namespace, named.name));
+        return;
+    }
+    if (CONTROLLER_TEMPLATES[kind] !== undefined) {
+      const candidate = readPodCandidate(reader, named.namespace, named.name);
+      this.controllers.set(`${kind}/${named.namespace}/${named.name}`, candidate.owner ?? null);
+      this.candidates.push(candidate);
+      return;
+    }
+    const entry = this.skippedKinds.get(kind);
+    if (entry === undefined) this.skippedKinds.set(kind, { count: 1, first: named });
+    else entry.count++;
+  }
+
+  /** metadata.name and metadata.namespace (default: `default`), validated. */
+  private readIdentity(reader: ObjectReader): NamedObject | undefined {
+    reader.checkKnownFields(['metadata'], [
+      'name', 'generateName', 'namespace', 'labels', 'annotations', 'ownerReferences', 'uid', 'resourceVersion',
+      'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'finalizers',
+      'managedFields', 'selfLink',
+    ]);
+    const name = reader.string(['metadata', 'name'], true);
+    const namespaceValue = reader.string(['metadata', 'namespace']);
+    if (name === undefined) return undefined;
+    if (!isDns1123Subdomain(name) && reader.kind !== 'Namespace') {
+      reader.report('INVALID_NAME', 'error', ['metadata', 'name'], `"${name}" is not a valid object name`, 'Names are lowercase letters, digits, "-" and ".", starting and ending alphanumeric, at most 253 characters.');
+      return undefined;
+    }
+    if (reader.kind === 'Namespace' && !isDns1123Label(name)) {
+      reader.report('INVALID_NAME', 'error', ['metadata', 'name'], `"${name}" is not a valid namespace name`, 'Namespace names are at most 63 lowercase letters, digits and "-", starting and ending alphanumeric.');
+      return undefined;
+    }
+    if (namespaceValue !== undefined && namespaceValue !== '' && !isDns1123Label(namespaceValue)) {
+      reader.report('INVALID_NAME', 'error', ['metadata', 'namespace'], `"${namespaceValue}" is not a valid namespace name`, 'Namespace names are at most 63 lowercase letters, digits and "-", starting and ending alphanumeric.');
+      return undefined;
+    }
+    // Objects without a namespace are in `default`, as kubectl applies them.
+    const namespace = reader.kind === 'Namespace' ? '' : namespaceValue || 'default';
+    return { reader, namespace, name };
+  }
+
+  private checkUnique(named: NamedObject, object: ManifestObject): boolean {
+    const key = `${named.reader.kind}/${named.namespace}/${named.name}`;
+    const previous = this.seen.get(key);
+    if (previous === undefined) {
+      this.seen.set(key, object);
+      return true;
+    }
+    const where = previous.source.file.name;
+    const isPolicy = named.reader.kind === 'NetworkPolicy';
+    named.reader.report(
+      'DUPLICATE_NAME',
+      isPolicy ? 'error' : 'warning',
+      ['metadata', 'name'],
+      `a ${named.reader.kind} with this name is already defined in ${where}; this one is ignored`,
+      'Give each object a unique name in its namespace, or remove the copy.',
+    );
+    return false;
+  }
+
+  private addNamespace({ reader, name }: NamedObject): void {
+    const labels = readLabels(reader, ['metadata', 'labels']);
+    this.namespaces.set(name, { name, labels: { ...labels, [NAMESPACE_NAME_LABEL]: name }, source: reader.sourceRef() });
+  }
+
+  private addService({ reader, namespace, name }: NamedObject): void {
+    const selector = reader.get(['spec', 'selector']) === undefined ? undefined : reader.stringMap(['spec', 'selector']);
+    const ports: ServicePort[] = [];
+    (reader.array(['spec', 'ports']) ?? []).forEach((_, i) => {
+      const at = ['spec', 'ports', i];
+      const port = reader.integer([...at, 'port']);
+      if (port === undefined) return;
+      const protocolText = reader.string([...at, 'protocol']) ?? 'TCP';
+      const protocol: Protocol = (PROTOCOLS as readonly string[]).includes(protocolText) ? (protocolText as Protocol) : 'TCP';
+      const targetPort = reader.get([...at, 'targetPort']);
+      const portName = reader.string([...at, 'name']);
+      const nodePort = reader.integer([...at, 'nodePort']);
+      ports.push({
+        port,
+        protocol,
+        ...(portName !== undefined ? { name: portName } : {}),
+        ...(typeof targetPort === 'number' || typeof targetPort === 'string' ? { targetPort } : {}),
+        ...(nodePort !== undefined ? { nodePort } : {}),
+      });
+    });
+    this.services.set(`${namespace}/${name}`, {
+      namespace,
+      name,
+      type: reader.string(['spec', 'type']) ?? 'ClusterIP',
+      ...(selector !== undefined ? { selector } : {}),
+      ports,
+      source: reader.sourceRef(),
+    });
+  }
+
+  finish(): Cluster {
+    for (const [kind, { count, first }] of this.skippedKinds) {
+      if (IRRELEVANT_KINDS.has(kind)) continue;
+      const notYet = NOT_YET_EVALUATED_KINDS.has(kind);
+      first.reader.report(
+        notYet ? 'NOT_EVALUATED_KIND' : 'UNKNOWN_KIND',
+        notYet ? 'warning' : 'info',
+        ['kind'],
+        notYet
+          ? `${count} ${kind} object(s) found; admin policy tiers are not evaluated by this version, so results ignore them`
+          : `${count} object(s) of kind ${kind} found; they play no part in the analysis and are skipped`,
+        notYet ? 'Results may allow connections that the admin tier denies.' : 'Nothing to do if this kind does not run pods.',
+      );
+    }
+    const workloads = this.groupWorkloads();
+    const namespaces = new Map(this.namespaces);
+    const referenced = [
+      ...workloads.map((w) => w.namespace),
+      ...[...this.policies.values()].map((p) => p.namespace),
+      ...[...this.services.values()].map((s) => s.namespace),
+    ];
+    for (const name of referenced) {
+      if (!namespaces.has(name)) namespaces.set(name, { name, labels: { [NAMESPACE_NAME_LABEL]: name } });
+    }
+    return {
+      namespaces,
+      workloads,
+      services: [...this.services.values()],
+      networkPolicies: [...this.policies.values()],
+    };
+  }
+
+  /**
+   * Groups pods and controllers into workloads. A pod is reported under its controlling owner, followed up the
+   * chain while the owner's own manifest is in the input (Pod → ReplicaSet → Deployment, Job → CronJob).
+   * Replicas collapse into one workload.
+   */
+  private groupWorkloads(): Workload[] {
+    const byId = new Map<string, { workload: Workload; first: PodCandidate }>();
+    for (const candidate of this.candidates) {
+      const { kind, name } = this.resolveOwner(candidate);
+      const id = `${candidate.namespace}/${name}[${kind}]`;
+      const existing = byId.get(id);
+      if (existing === undefined) {
+        byId.set(id, {
+          first: candidate,
+          workload: {
+            id,
+            kind,
+            namespace: candidate.namespace,
+            name,
+            labels: candidate.labels,
+            ports: candidate.ports,
+            ips: candidate.ips,
+            hostNetwork: candidate.hostNetwork,
+            source: candidate.source,
+          },
+        });
+        continue;
+      }
+      // Pods win over templates (they are what runs); replicas add addresses.
+      const workload = existing.workload;
+      const preferCandidate = existing.first.objectKind !== 'Pod' && candidate.objectKind === 'Pod';
+      if (!preferCandidate && candidate.objectKind === 'Pod' && labelsDiffer(existing.first.labels, candidate.labels)) {
+        this.diagnostics.push({
+          code: 'WORKLOAD_LABELS_DIFFER',
+          severity: 'warning',
+          message: `pods of ${id} have different labels (${existing.first.name} and ${candidate.name}); the first pod's labels are used`,
+          file: candidate.source.file,
+          ...(candidate.source.range ? { range: candidate.source.range } : {}),
+          hint: 'Pods of one controller normally share labels; policies that select on the differing labels may treat them apart.',
+        });
+      }
+      const base = preferCandidate ? { ...workload, labels: candidate.labels, ports: candidate.ports, hostNetwork: candidate.hostNetwork, source: candidate.source } : workload;
+      byId.set(id, {
+        first: preferCandidate ? candidate : existing.first,
+        workload: { ...base, ips: [...new Set([...workload.ips, ...candidate.ips])] },
+      });
+    }
+    return [...byId.values()].map((e) => e.workload).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  private resolveOwner(candidate: PodCandidate): OwnerRef {
+    let current: OwnerRef = { kind: candidate.objectKind, name: candidate.name };
+    let owner = candidate.owner;
+    const visited = new Set<string>();
+    while (owner !== undefined) {
+      current = owner;
+      const key = `${owner.kind}/${candidate.namespace}/${owner.name}`;
+      if (visited.has(key)) break;
+      visited.add(key);
+      owner = this.controllers.get(key) ?? undefined;
+    }
+    return current;
+  }
+}
+
+function labelsDiffer(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const key of keys) if (a[key] !== b[key]) return true;
+  return false;
+}
