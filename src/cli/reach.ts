@@ -3,7 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import { AddressSet, parseCidr } from '../core/model/address-set.js';
 import { hasErrors, type Diagnostic } from '../core/diagnostics.js';
-import { Connectivity, type ConnectivityStats, type IpBlockPods } from '../core/engine/connectivity.js';
+import { Connectivity, type ConnectivityStats, type HostNetworkPods, type IpBlockPods } from '../core/engine/connectivity.js';
 import { listConnections } from '../core/engine/connection-list.js';
 import { loadCluster } from '../k8s/load-cluster.js';
 import { readSources } from '../k8s/read-sources.js';
@@ -14,6 +14,7 @@ import { EXIT_OK, EXIT_USAGE, UsageError, type CliIo } from './io.js';
 export interface ReachOptions {
   readonly format: ConnectionFormat;
   readonly ipblockPods: IpBlockPods;
+  readonly hostNetwork?: HostNetworkPods;
   readonly podCidr: readonly string[];
   readonly stats: boolean;
   readonly strict: boolean;
@@ -46,6 +47,7 @@ export async function reach(paths: readonly string[], options: ReachOptions, io:
   }
   const model = Connectivity.build(loaded.cluster, {
     ipBlockPods: options.ipblockPods,
+    ...(options.hostNetwork !== undefined ? { hostNetworkPods: options.hostNetwork } : {}),
     ...(podCidrs !== undefined ? { podCidrs } : {}),
   });
   if (options.stats) {

@@ -2,7 +2,7 @@
 
 import { Command, CommanderError, Option } from 'commander';
 import { CONNECTION_FORMATS, type ConnectionFormat } from '../report/connections.js';
-import type { IpBlockPods } from '../core/engine/connectivity.js';
+import type { HostNetworkPods, IpBlockPods } from '../core/engine/connectivity.js';
 import { EXIT_OK, EXIT_USAGE, UsageError, type CliIo } from './io.js';
 import { reach } from './reach.js';
 
@@ -30,11 +30,15 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
         .choices(['match', 'ignore'])
         .default('match'),
     )
+    .addOption(
+      new Option('--host-network <model>', 'hostNetwork pods: never selected by policies (node) or selected like other pods (pod); default node with --ipblock-pods match, pod with ignore')
+        .choices(['node', 'pod']),
+    )
     .option('--pod-cidr <cidr>', "the cluster's pod address range (repeatable)", collect, [] as string[])
     .option('--stats', 'build the full model and print counts and time instead of the pair list', false)
     .option('--strict', 'analyse nothing when the input has errors', false)
     .option('-v, --verbose', 'also print informational notes', false)
-    .action(async (paths: string[], options: { format: ConnectionFormat; ipblockPods: IpBlockPods; podCidr: string[]; stats: boolean; strict: boolean; verbose: boolean }) => {
+    .action(async (paths: string[], options: { format: ConnectionFormat; ipblockPods: IpBlockPods; hostNetwork?: HostNetworkPods; podCidr: string[]; stats: boolean; strict: boolean; verbose: boolean }) => {
       exitCode = await reach(paths, options, io);
     });
 

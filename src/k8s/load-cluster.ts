@@ -110,9 +110,9 @@ class ClusterBuilder {
     const name = reader.string(['metadata', 'name'], true);
     const namespaceValue = reader.string(['metadata', 'namespace']);
     if (name === undefined) return undefined;
+    // An invalid name does not change what an object means, so it is analysed; the API server would refuse it.
     if (!isDns1123Subdomain(name) && reader.kind !== 'Namespace') {
-      reader.report('INVALID_NAME', 'error', ['metadata', 'name'], `"${name}" is not a valid object name`, 'Names are lowercase letters, digits, "-" and ".", starting and ending alphanumeric, at most 253 characters.');
-      return undefined;
+      reader.report('INVALID_NAME', 'warning', ['metadata', 'name'], `"${name}" is not a valid object name; the API server would reject it`, 'Names are lowercase letters, digits, "-" and ".", starting and ending alphanumeric, at most 253 characters.');
     }
     if (reader.kind === 'Namespace' && !isDns1123Label(name)) {
       reader.report('INVALID_NAME', 'error', ['metadata', 'name'], `"${name}" is not a valid namespace name`, 'Namespace names are at most 63 lowercase letters, digits and "-", starting and ending alphanumeric.');

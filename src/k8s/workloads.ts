@@ -85,28 +85,39 @@ function readContainerPorts(reader: ObjectReader, spec: Path): ContainerPort[] {
     const containerPath = [...spec, 'containers', c];
     if (reader.record(containerPath) === undefined) return;
     (reader.array([...containerPath, 'ports']) ?? []).forEach((__, p) => {
-      const at = [...containerPath, 'ports', p];
-      if (reader.record(at) === undefined) return;
-      const port = reader.integer([...at, 'containerPort'], true);
-      const name = reader.string([...at, 'name']);
-      const protocolValue = reader.string([...at, 'protocol']) ?? 'TCP';
-      if (!(PROTOCOLS as readonly string[]).includes(protocolValue)) {
-        reader.report('INVALID_PROTOCOL', 'error', [...at, 'protocol'], `protocol "${protocolValue}" is not TCP, UDP or SCTP`, 'Use TCP, UDP or SCTP in capitals; leave it out for TCP.');
-        return;
-      }
-      if (port === undefined) return;
-      if (port < MIN_PORT || port > MAX_PORT) {
-        reader.report('PORT_OUT_OF_RANGE', 'error', [...at, 'containerPort'], `containerPort ${port} is outside 1-65535`, 'Use a port between 1 and 65535.');
-        return;
-      }
-      if (name !== undefined && !isPortName(name)) {
-        reader.report('INVALID_PORT', 'error', [...at, 'name'], `"${name}" is not a valid port name`, 'A port name (IANA_SVC_NAME) has at most 15 characters: lowercase letters, digits and "-", at least one letter.');
-        return;
-      }
-      out.push({ port, protocol: protocolValue as Protocol, ...(name !== undefined ? { name } : {}) });
+      const port = readContainerPort(reader, [...containerPath, 'ports', p]);
+      if (port !== undefined) out.push(port);
     });
   });
   return out;
+}
+
+/**
+ * One container port. Problems here are warnings: the pod still runs, and only rules naming this port are
+ * affected, so the port is left out and the workload is analysed.
+ */
+function readContainerPort(reader: ObjectReader, at: Path): ContainerPort | undefined {
+  if (reader.record(at) === undefined) return undefined;
+  reader.checkKnownFields(at, ['name', 'containerPort', 'protocol', 'hostPort', 'hostIP']);
+  const raw = reader.get(at) as Record<string, unknown>;
+  const port = raw['containerPort'];
+  const name = raw['name'];
+  const protocol = raw['protocol'] ?? 'TCP';
+  const skip = (path: Path, message: string, hint: string): undefined => {
+    reader.report('INVALID_CONTAINER_PORT', 'warning', path, `${message}; this port is ignored`, hint);
+    return undefined;
+  };
+  if (port === undefined || port === null) return skip(at, 'containerPort is missing', 'Add containerPort (1-65535).');
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < MIN_PORT || port > MAX_PORT) {
+    return skip([...at, 'containerPort'], `containerPort ${JSON.stringify(port)} is not a port number 1-65535`, 'Use a port between 1 and 65535.');
+  }
+  if (typeof protocol !== 'string' || !(PROTOCOLS as readonly string[]).includes(protocol)) {
+    return skip([...at, 'protocol'], `protocol ${JSON.stringify(protocol)} is not TCP, UDP or SCTP`, 'Use TCP, UDP or SCTP in capitals; leave it out for TCP.');
+  }
+  if (name !== undefined && name !== null && (typeof name !== 'string' || !isPortName(name))) {
+    return skip([...at, 'name'], `${JSON.stringify(name)} is not a valid port name`, 'A port name (IANA_SVC_NAME) has at most 15 characters: lowercase letters, digits and "-", at least one letter.');
+  }
+  return { port, protocol: protocol as Protocol, ...(typeof name === 'string' ? { name } : {}) };
 }
 
 /** status.podIPs[].ip and status.podIP; invalid addresses are reported and left out. */

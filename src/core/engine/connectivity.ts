@@ -23,8 +23,19 @@ import { WorkloadIndex } from './workload-index.js';
  */
 export type IpBlockPods = 'match' | 'ignore';
 
+/**
+ * How hostNetwork pods are treated. Kubernetes leaves it to the network plugin, allowing two behaviours:
+ * `node`: "the network plugin cannot distinguish hostNetwork pod traffic ... and will ignore hostNetwork pods
+ * when processing podSelector and namespaceSelector" (they are never selected, as subject or peer);
+ * `pod`: the plugin "will apply podSelector/namespaceSelector to hostNetwork pods just like it does to
+ * pod-network pods" (netpol-analyzer's model).
+ */
+export type HostNetworkPods = 'node' | 'pod';
+
 export interface ConnectivityOptions {
   readonly ipBlockPods: IpBlockPods;
+  /** Default: `node` with `ipBlockPods: 'match'`, `pod` with `'ignore'` (netpol-analyzer's model throughout). */
+  readonly hostNetworkPods?: HostNetworkPods;
   /** The cluster's pod address ranges (`--pod-cidr`); absent: unknown pod addresses may be anywhere. */
   readonly podCidrs?: AddressSet;
 }
@@ -236,12 +247,16 @@ class Builder {
   private representatives: number[] = [];
   private readonly peerNodes = new Map<string, Int32Array>();
   private readonly referencedPortNames = new Set<string>();
+  /** True when hostNetwork pods are neither selected nor told apart by selectors (`hostNetworkPods: 'node'`). */
+  private readonly hostNetworkApart: boolean;
 
   constructor(
     private readonly cluster: Cluster,
     private readonly options: ConnectivityOptions,
   ) {
-    this.index = new WorkloadIndex(cluster);
+    const hostNetworkPods = options.hostNetworkPods ?? (options.ipBlockPods === 'match' ? 'node' : 'pod');
+    this.hostNetworkApart = hostNetworkPods === 'node';
+    this.index = new WorkloadIndex(cluster, this.hostNetworkApart);
     this.workloads = cluster.workloads;
     this.features = this.workloads.map(() => []);
     this.subjectPolicies = this.workloads.map(() => []);
@@ -373,7 +388,7 @@ class Builder {
     const sizes: number[] = [];
     this.classOfWorkload = new Int32Array(this.workloads.length);
     this.workloads.forEach((w, i) => {
-      const signature = `${w.hostNetwork ? 'H' : 'P'}|${this.features[i]!.join(',')}|${this.namedPortsKey(w)}`;
+      const signature = `${w.hostNetwork && this.hostNetworkApart ? 'H' : 'P'}|${this.features[i]!.join(',')}|${this.namedPortsKey(w)}`;
       let c = classBySignature.get(signature);
       if (c === undefined) {
         c = sizes.length;
@@ -428,7 +443,7 @@ class Builder {
    */
   private directionRow(direction: Direction, w: number, cache: Map<string, Int32Array>): Int32Array | undefined {
     const workload = this.workloads[w]!;
-    if (workload.hostNetwork) return undefined;
+    if (workload.hostNetwork && this.hostNetworkApart) return undefined;
     const policies = this.cluster.networkPolicies;
     const selectingIndices = this.subjectPolicies[w]!.filter((p) => policies[p]![direction] !== undefined);
     if (selectingIndices.length === 0) return undefined;

@@ -11,7 +11,11 @@ export class WorkloadIndex {
   private readonly namespaceMatches = new Map<string, ReadonlySet<string>>();
   private readonly predicates = new Map<string, (labels: Readonly<Record<string, string>>) => boolean>();
 
-  constructor(private readonly cluster: Cluster) {
+  /** `hostNetworkApart`: hostNetwork workloads are never matched by a selector. */
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly hostNetworkApart: boolean,
+  ) {
     cluster.workloads.forEach((w, i) => {
       push(this.byNamespace, w.namespace, i);
       for (const [k, v] of Object.entries(w.labels)) {
@@ -50,7 +54,7 @@ export class WorkloadIndex {
 
   /**
    * Indices of the workloads in `namespaces` (all namespaces when undefined) whose labels match `podSelector`
-   * (every pod when undefined), in increasing order. hostNetwork workloads are never matched by a selector.
+   * (every pod when undefined), in increasing order.
    */
   podsMatching(namespaces: ReadonlySet<string> | undefined, podSelector: LabelSelector | undefined): number[] {
     const workloads = this.cluster.workloads;
@@ -59,7 +63,7 @@ export class WorkloadIndex {
     const out: number[] = [];
     for (const i of candidates) {
       const w = workloads[i]!;
-      if (w.hostNetwork) continue;
+      if (w.hostNetwork && this.hostNetworkApart) continue;
       if (namespaces !== undefined && !namespaces.has(w.namespace)) continue;
       if (predicate !== undefined && !predicate(w.labels)) continue;
       out.push(i);

@@ -1,0 +1,76 @@
+// Conformance against np-guard netpol-analyzer's golden connlist outputs (../shared/conformance/netpol-analyzer).
+// Every plain connlist case without admin-tier policies must reproduce its goldens exactly with
+// --ipblock-pods ignore (netpol-analyzer never matches pods by address).
+
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../run-cli.js';
+import { sharedAvailable, sharedPath } from '../shared.js';
+
+interface IndexEntry {
+  readonly testDirName: string;
+  readonly kind: string;
+  readonly plainConnlist: boolean;
+  readonly outputFormats?: string[];
+  readonly expectedFiles: string[];
+}
+
+const ROOT = sharedPath('conformance', 'netpol-analyzer');
+const available = sharedAvailable();
+const ADMIN_KIND = /^\s*"?kind"?\s*:\s*"?(AdminNetworkPolicy|BaselineAdminNetworkPolicy)\b/m;
+const ROUTE_OR_INGRESS = /^\s*"?kind"?\s*:\s*"?(Ingress|Route)"?\s*$/m;
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
+function caseHas(dir: string, pattern: RegExp): boolean {
+  return filesUnder(dir).some((f) => /\.(ya?ml|json)$/.test(f) && pattern.test(readFileSync(f, 'utf8')));
+}
+
+const entries: IndexEntry[] = available ? (JSON.parse(readFileSync(join(ROOT, 'INDEX.json'), 'utf8')) as IndexEntry[]) : [];
+const plain = entries.filter((e) => e.kind === 'connlist' && e.plainConnlist && !caseHas(join(ROOT, 'tests', e.testDirName), ADMIN_KIND));
+/** Cases whose goldens include `{ingress-controller}` lines: they need Ingress/Route exposure (audit issue). */
+const needsExposure = plain.filter((e) => caseHas(join(ROOT, 'tests', e.testDirName), ROUTE_OR_INGRESS));
+const runnable = plain.filter((e) => !needsExposure.includes(e));
+
+const tally = { ran: 0, passed: 0, goldens: 0, goldensPassed: 0 };
+
+describe.skipIf(!available)('netpol-analyzer connlist goldens (NetworkPolicy only)', () => {
+  afterAll(() => {
+    console.log(
+      `netpol-analyzer conformance: ${tally.passed}/${tally.ran} plain NetworkPolicy-only connlist cases passed ` +
+        `(${tally.goldensPassed}/${tally.goldens} golden files); ${needsExposure.length} cases with Ingress/Route ` +
+        `objects wait for exposure analysis: ${needsExposure.map((e) => e.testDirName).join(', ')}`,
+    );
+  });
+
+  it('finds the cases', () => {
+    expect(plain.length).toBe(50);
+    expect(runnable.length).toBeGreaterThanOrEqual(42);
+  });
+
+  for (const entry of runnable) {
+    it(entry.testDirName, async () => {
+      tally.ran++;
+      const dir = join(ROOT, 'tests', entry.testDirName);
+      let allPassed = true;
+      for (const expected of entry.expectedFiles) {
+        const format = expected.slice(expected.lastIndexOf('.') + 1);
+        if (format === 'svg' || !existsSync(join(ROOT, expected))) continue;
+        tally.goldens++;
+        const result = await runCli(['reach', dir, '--ipblock-pods', 'ignore', '--format', format]);
+        expect(result.code, result.stderr).toBe(0);
+        const golden = readFileSync(join(ROOT, expected), 'utf8');
+        // Our json is an object with the connection list inside; netpol-analyzer's is the bare list.
+        const actual = format === 'json' ? JSON.stringify((JSON.parse(result.stdout) as { connections: unknown }).connections) : result.stdout;
+        const wanted = format === 'json' ? JSON.stringify(JSON.parse(golden)) : golden;
+        if (actual === wanted) tally.goldensPassed++;
+        else allPassed = false;
+        expect(actual, `${expected}`).toBe(wanted);
+      }
+      if (allPassed) tally.passed++;
+    });
+  }
+});

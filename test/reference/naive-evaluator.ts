@@ -1,0 +1,220 @@
+// A naive reference evaluator for NetworkPolicy v1: one connection at a time, pairwise, obviously correct; the
+// property tests hold the fast engine (src/core/engine) against it. It shares nothing with the engine beyond the
+// model types and the address parsing (AddressSet.has/covers); selectors and ports are matched here from scratch.
+
+import { AddressSet } from '../../src/core/model/address-set.js';
+import type { Cluster, NetworkPolicy, Workload } from '../../src/core/model/cluster.js';
+import type { LabelSelector, Labels, SelectorRequirement } from '../../src/core/model/labels.js';
+import type { Protocol } from '../../src/core/model/port-set.js';
+import type { AddressPeer, NetworkPolicyRule, Peer, PodPeer, PortMatch } from '../../src/core/policy/network-policy.js';
+
+/** One end of a connection: a workload (index into `cluster.workloads`) or an address outside the cluster. */
+export type Endpoint =
+  | { readonly kind: 'workload'; readonly index: number }
+  /** An address on the unified line: IPv4 in [0, 2^32), IPv6 offset by 2^32 (see address-set.ts). */
+  | { readonly kind: 'external'; readonly address: bigint };
+
+export interface ReferenceOptions {
+  readonly ipBlockPods: 'match' | 'ignore';
+  /** The pod address ranges; undefined: a pod of unknown address may be anywhere in its family. */
+  readonly podCidrs?: AddressSet;
+}
+
+type Direction = 'ingress' | 'egress';
+
+/** Shorthand builders for endpoints. */
+export function workload(index: number): Endpoint {
+  return { kind: 'workload', index };
+}
+
+export function external(address: bigint): Endpoint {
+  return { kind: 'external', address };
+}
+
+/**
+ * Whether the connection `src` → `dst` on `protocol`/`port` is allowed.
+ * "For a connection from a source pod to a destination pod to be allowed, both the egress policy on the source
+ * pod and the ingress policy on the destination pod need to allow the connection. If either side does not allow
+ * the connection, it will not happen."
+ */
+export function allowed(
+  cluster: Cluster,
+  src: Endpoint,
+  dst: Endpoint,
+  protocol: Protocol,
+  port: number,
+  options: ReferenceOptions,
+): boolean {
+  return directionAllows(cluster, 'egress', src, dst, protocol, port, options) && directionAllows(cluster, 'ingress', dst, src, protocol, port, options);
+}
+
+/**
+ * Whether the policies of `subject` for `direction` allow the connection with `peer` (for egress the subject is
+ * the source and the peer the destination; for ingress the subject is the destination and the peer the source).
+ */
+function directionAllows(
+  cluster: Cluster,
+  direction: Direction,
+  subject: Endpoint,
+  peer: Endpoint,
+  protocol: Protocol,
+  port: number,
+  options: ReferenceOptions,
+): boolean {
+  // External endpoints are outside the cluster: no policy selects them, so nothing isolates them.
+  if (subject.kind === 'external') return true;
+  const subjectWorkload = cluster.workloads[subject.index]!;
+  // "By default, a pod is non-isolated for ingress [egress]; all inbound [outbound] connections are allowed.
+  // A pod is isolated for ingress [egress] if there is any NetworkPolicy that both selects the pod and has
+  // "Ingress" ["Egress"] in its policyTypes."
+  const applying = cluster.networkPolicies.filter((policy) => selectsSubject(policy, subjectWorkload) && policy[direction] !== undefined);
+  if (applying.length === 0) return true;
+  // "When a pod is isolated for ingress, the only allowed connections into the pod are those from the pod's node
+  // and those allowed by the ingress list of some NetworkPolicy that applies to the pod for ingress. The effects
+  // of those ingress lists combine additively." (Likewise for egress.) `ingress: []` allows nothing.
+  // The destination, against whose container ports named ports resolve, is the subject for ingress and the peer
+  // for egress.
+  const destination = direction === 'ingress' ? subject : peer;
+  for (const policy of applying) {
+    for (const rule of policy[direction]!) {
+      if (ruleMatches(cluster, policy, rule, peer, destination, protocol, port, options)) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * "podSelector selects the grouping of pods to which the policy applies ... An empty podSelector selects all pods
+ * in the namespace." A policy selects pods only in its own namespace. hostNetwork pods share the node's network
+ * identity, and policies do not apply to them.
+ */
+function selectsSubject(policy: NetworkPolicy, w: Workload): boolean {
+  return !w.hostNetwork && w.namespace === policy.namespace && matchesSelector(policy.podSelector, w.labels);
+}
+
+/**
+ * "Each rule allows traffic which matches both the from [to] and ports sections."
+ */
+function ruleMatches(
+  cluster: Cluster,
+  policy: NetworkPolicy,
+  rule: NetworkPolicyRule,
+  peer: Endpoint,
+  destination: Endpoint,
+  protocol: Protocol,
+  port: number,
+  options: ReferenceOptions,
+): boolean {
+  return peersMatch(cluster, policy, rule.peers, peer, options) && portsMatch(cluster, rule.ports, destination, protocol, port);
+}
+
+/**
+ * "If this field is empty or missing, this rule matches all sources [destinations] (traffic not restricted by
+ * source). If this field is present and contains at least one item, this rule allows traffic only if the traffic
+ * matches at least one item in the from [to] list."
+ */
+function peersMatch(cluster: Cluster, policy: NetworkPolicy, peers: readonly Peer[] | 'any', peer: Endpoint, options: ReferenceOptions): boolean {
+  if (peers === 'any') return true;
+  return peers.some((p) => (p.kind === 'pods' ? podPeerMatches(cluster, policy, p, peer) : addressPeerMatches(cluster, p, peer, options)));
+}
+
+/**
+ * "podSelector ... If namespaceSelector is also set, then the NetworkPolicyPeer as a whole selects the Pods
+ * matching PodSelector in the Namespaces selected by NamespaceSelector. Otherwise it selects the Pods matching
+ * PodSelector in the policy's own Namespace."
+ * "namespaceSelector ... If podSelector is also set, then the NetworkPolicyPeer as a whole selects the Pods
+ * matching PodSelector in the Namespaces selected by NamespaceSelector. Otherwise it selects all Pods in the
+ * Namespaces selected by NamespaceSelector."
+ */
+function podPeerMatches(cluster: Cluster, policy: NetworkPolicy, p: PodPeer, peer: Endpoint): boolean {
+  if (peer.kind === 'external') return false;
+  const w = cluster.workloads[peer.index]!;
+  // hostNetwork pods cannot be told apart from their node: no pod selector matches them.
+  if (w.hostNetwork) return false;
+  let namespaceOk: boolean;
+  if (p.namespaceSelector === undefined) {
+    namespaceOk = w.namespace === policy.namespace;
+  } else {
+    const ns = cluster.namespaces.get(w.namespace);
+    namespaceOk = ns !== undefined && matchesSelector(p.namespaceSelector, ns.labels);
+  }
+  if (!namespaceOk) return false;
+  return p.podSelector === undefined || matchesSelector(p.podSelector, w.labels);
+}
+
+/**
+ * "ipBlock defines policy on a particular IPBlock": "cidr is a string representing the IPBlock" and "except is a
+ * slice of CIDRs that should not be included within an IPBlock" (`addresses` is cidr minus except, computed by
+ * the parser). "IPBlock describes a particular CIDR ... that is allowed to the pods matched by a
+ * NetworkPolicySpec's podSelector."
+ * Pods are matched by address only under `ipBlockPods: 'match'`: a pod with known addresses when one of them is
+ * inside; a pod with unknown addresses when the block covers the whole pod range of IPv4 or of IPv6.
+ */
+function addressPeerMatches(cluster: Cluster, p: AddressPeer, peer: Endpoint, options: ReferenceOptions): boolean {
+  if (peer.kind === 'external') return p.addresses.has(peer.address);
+  if (options.ipBlockPods === 'ignore') return false;
+  const w = cluster.workloads[peer.index]!;
+  if (w.ips.length > 0) return w.ips.some((ip) => p.addresses.has(ip));
+  for (const family of [AddressSet.ALL_V4, AddressSet.ALL_V6]) {
+    const range = options.podCidrs === undefined ? family : options.podCidrs.intersect(family);
+    if (range.isEmpty()) continue;
+    if (p.addresses.covers(range)) return true;
+  }
+  return false;
+}
+
+/**
+ * "ports ... If this field is empty or missing, this rule matches all ports (traffic not restricted by port). If
+ * this field is present and contains at least one item, then this rule allows traffic only if the traffic matches
+ * at least one port in the list."
+ */
+function portsMatch(cluster: Cluster, ports: readonly PortMatch[] | 'any', destination: Endpoint, protocol: Protocol, port: number): boolean {
+  if (ports === 'any') return true;
+  return ports.some((m) => portMatches(cluster, m, destination, protocol, port));
+}
+
+/**
+ * "protocol ... must match. If not specified, this field defaults to TCP."
+ * "port ... This can either be a numerical or named port on a pod."
+ * "endPort indicates that the range of ports from port to endPort if set, inclusive, should be allowed."
+ * A named port names a container port of the destination pod with that name and protocol; an address outside
+ * the cluster has no container ports, so a named port toward it matches nothing.
+ */
+function portMatches(cluster: Cluster, m: PortMatch, destination: Endpoint, protocol: Protocol, port: number): boolean {
+  if (m.protocol !== protocol) return false;
+  if (m.kind === 'number') return m.first <= port && port <= m.last;
+  if (destination.kind === 'external') return false;
+  const w = cluster.workloads[destination.index]!;
+  return w.ports.some((cp) => cp.name === m.name && cp.protocol === protocol && cp.port === port);
+}
+
+/**
+ * "A label selector is a label query over a set of resources. The result of matchLabels and matchExpressions are
+ * ANDed. An empty label selector matches all objects." matchLabels entries arrive as In requirements with one
+ * value.
+ */
+export function matchesSelector(selector: LabelSelector, labels: Labels): boolean {
+  for (const requirement of selector.requirements) {
+    if (!matchesRequirement(requirement, labels)) return false;
+  }
+  return true;
+}
+
+/**
+ * "operator represents a key's relationship to a set of values. Valid operators are In, NotIn, Exists and
+ * DoesNotExist." apimachinery: "NotIn ... the label key does not exist or its value is not in the set".
+ */
+function matchesRequirement(requirement: SelectorRequirement, labels: Labels): boolean {
+  const present = Object.prototype.hasOwnProperty.call(labels, requirement.key);
+  const value = present ? labels[requirement.key] : undefined;
+  switch (requirement.operator) {
+    case 'In':
+      return present && requirement.values.includes(value!);
+    case 'NotIn':
+      return !present || !requirement.values.includes(value!);
+    case 'Exists':
+      return present;
+    case 'DoesNotExist':
+      return !present;
+  }
+}
