@@ -364,17 +364,19 @@ class Builder {
 
   /** Workloads an ipBlock matches under `--ipblock-pods match`. */
   private addressPeerWorkloads(addresses: AddressSet): number[] {
+    const matchesUnknown = this.coversPodRange(addresses);
     const out: number[] = [];
     this.workloads.forEach((w, i) => {
-      if (this.addressesMatchWorkload(addresses, w)) out.push(i);
+      if (w.ips.length > 0 ? w.ips.some((ip) => addresses.has(ip)) : matchesUnknown) out.push(i);
     });
     return out;
   }
 
-  private addressesMatchWorkload(addresses: AddressSet, w: Workload): boolean {
-    if (w.ips.length > 0) return w.ips.some((ip) => addresses.has(ip));
-    // Unknown address: the pod may be anywhere in its family's pod range, so only a block covering all of it
-    // is sure to match ("a Deny to 0.0.0.0/0 also denies pod-to-pod traffic").
+  /**
+   * Whether a block surely holds a pod whose address is unknown: it may be anywhere in its family's pod range, so
+   * only a block covering all of it matches ("a Deny to 0.0.0.0/0 also denies pod-to-pod traffic").
+   */
+  private coversPodRange(addresses: AddressSet): boolean {
     for (const family of [AddressSet.ALL_V4, AddressSet.ALL_V6]) {
       const range = this.options.podCidrs === undefined ? family : this.options.podCidrs.intersect(family);
       if (!range.isEmpty() && addresses.covers(range)) return true;

@@ -72,26 +72,41 @@ export class WorkloadIndex {
     return out.sort((a, b) => a - b);
   }
 
-  /** The smallest index list that surely holds every match. */
+  /**
+   * The smallest index list that surely holds every match: the pods of the selected namespaces, or of one `In` or
+   * `Exists` requirement of the pod selector. Sizes are compared before any list is built.
+   */
   private candidates(namespaces: ReadonlySet<string> | undefined, podSelector: LabelSelector | undefined): Iterable<number> {
-    let best: number[] | undefined;
-    const consider = (list: number[]): void => {
-      if (best === undefined || list.length < best.length) best = list;
+    let bestSize = Number.POSITIVE_INFINITY;
+    let best: (() => Iterable<number>) | undefined;
+    const consider = (size: number, build: () => Iterable<number>): void => {
+      if (size < bestSize) {
+        bestSize = size;
+        best = build;
+      }
     };
     if (namespaces !== undefined) {
-      let inNamespaces: number[] = [];
-      for (const ns of namespaces) inNamespaces = inNamespaces.concat(this.byNamespace.get(ns) ?? []);
-      consider(inNamespaces);
+      let size = 0;
+      for (const ns of namespaces) size += this.byNamespace.get(ns)?.length ?? 0;
+      consider(size, () => {
+        const out: number[] = [];
+        for (const ns of namespaces) for (const i of this.byNamespace.get(ns) ?? []) out.push(i);
+        return out;
+      });
     }
     for (const r of podSelector?.requirements ?? []) {
       if (r.operator === 'In') {
         const lists = r.values.map((v) => this.byLabel.get(`${r.key}=${v}`) ?? []);
-        consider(lists.length === 1 ? lists[0]! : [...new Set(lists.flat())]);
+        consider(
+          lists.reduce((sum, list) => sum + list.length, 0),
+          () => (lists.length === 1 ? lists[0]! : new Set(lists.flat())),
+        );
       } else if (r.operator === 'Exists') {
-        consider(this.byKey.get(r.key) ?? []);
+        const list = this.byKey.get(r.key) ?? [];
+        consider(list.length, () => list);
       }
     }
-    return best ?? this.cluster.workloads.keys();
+    return best === undefined ? this.cluster.workloads.keys() : best();
   }
 }
 
