@@ -14,6 +14,11 @@ export class SourceDocument {
 
   constructor(readonly file: SourceFile) {}
 
+  /** True once the YAML documents exist (always for YAML input; for JSON only after a diagnostic needed them). */
+  get parsed(): boolean {
+    return this.documents !== undefined;
+  }
+
   /** The parsed YAML documents, parsed on first use. */
   yamlDocuments(): Document.Parsed[] {
     this.documents ??= parseYaml(this.file.text);

@@ -23,10 +23,13 @@ export class ObjectReader {
     return this.errors > 0;
   }
 
-  /** Where a value of this object is, for models and later explanations. */
+  /**
+   * Where a value of this object is, for models and later explanations. JSON input is read without positions
+   * (it is re-read with them only when a diagnostic needs one), so there the reference has a path but no range.
+   */
   sourceRef(path: Path = []): SourceRef {
     const full = [...this.object.base, ...path];
-    const range = this.object.source.rangeOf(this.object.doc, full);
+    const range = this.object.source.parsed ? this.object.source.rangeOf(this.object.doc, full) : undefined;
     return { file: this.object.source.file.name, ...(range ? { range } : {}), path: renderPath(full) };
   }
 

@@ -143,40 +143,50 @@ export class Connectivity {
   stats(): ConnectivityStats {
     const classes = this.classSizes.length;
     const sizes = this.classSizes;
-    const protocols = new Uint8Array(this.table.size * 2 + 2);
+    const table = this.table;
+    const NONE = ConnTable.NONE_ID;
+    const ALL = ConnTable.ALL_ID;
+    // Weight (number of ordered workload pairs) per connection id; the hot loop touches only typed arrays.
+    let weights = new Float64Array(Math.max(64, table.size * 2));
+    for (let s = 0; s < classes; s++) {
+      const sizeS = sizes[s]!;
+      const egress = this.egressRows[s];
+      for (let d = 0; d < classes; d++) {
+        const a = egress === undefined ? ALL : egress[d]!;
+        if (a === NONE) continue;
+        const ingress = this.ingressRows[d];
+        const b = ingress === undefined ? ALL : ingress[s]!;
+        if (b === NONE) continue;
+        const id = a === ALL ? b : b === ALL || a === b ? a : table.intersect(a, b);
+        if (id === NONE) continue;
+        if (id >= weights.length) {
+          const grown = new Float64Array(Math.max(id + 1, weights.length * 2));
+          grown.set(weights);
+          weights = grown;
+        }
+        weights[id] = weights[id]! + (s === d ? sizeS * (sizeS - 1) : sizeS * sizes[d]!);
+      }
+    }
     const byProtocol = { TCP: 0, UDP: 0, SCTP: 0 };
     let allowedPairs = 0;
     let fullyOpenPairs = 0;
-    const tally = (id: number, weight: number): boolean => {
-      if (id === ConnTable.NONE_ID || weight === 0) return false;
-      if (id >= protocols.length) return this.tallySlow(id, weight, byProtocol);
-      let flags = protocols[id]!;
-      if (flags === 0) {
-        const set = this.table.get(id);
-        flags = 16 | (set.tcp.isEmpty() ? 0 : 1) | (set.udp.isEmpty() ? 0 : 2) | (set.sctp.isEmpty() ? 0 : 4) | (set.isAll() ? 8 : 0);
-        protocols[id] = flags;
-      }
-      if (flags & 1) byProtocol.TCP += weight;
-      if (flags & 2) byProtocol.UDP += weight;
-      if (flags & 4) byProtocol.SCTP += weight;
-      if (flags & 8) fullyOpenPairs += weight;
-      return true;
-    };
-    for (let s = 0; s < classes; s++) {
-      const sizeS = sizes[s]!;
-      for (let d = 0; d < classes; d++) {
-        const weight = s === d ? sizeS * (sizeS - 1) : sizeS * sizes[d]!;
-        if (tally(this.classToClassId(s, d), weight)) allowedPairs += weight;
-      }
-    }
+    weights.forEach((weight, id) => {
+      if (weight === 0) return;
+      const set = table.get(id);
+      allowedPairs += weight;
+      if (!set.tcp.isEmpty()) byProtocol.TCP += weight;
+      if (!set.udp.isEmpty()) byProtocol.UDP += weight;
+      if (!set.sctp.isEmpty()) byProtocol.SCTP += weight;
+      if (set.isAll()) fullyOpenPairs += weight;
+    });
     let externalIngressPairs = 0;
     let externalEgressPairs = 0;
     for (let c = 0; c < classes; c++) {
       for (let e = 0; e < this.sourceExternals.length; e++) {
-        if (this.externalToClassId(e, c) !== ConnTable.NONE_ID) externalIngressPairs += sizes[c]!;
+        if (this.externalToClassId(e, c) !== NONE) externalIngressPairs += sizes[c]!;
       }
       for (let e = 0; e < this.destinationExternals.length; e++) {
-        if (this.classToExternalId(c, e) !== ConnTable.NONE_ID) externalEgressPairs += sizes[c]!;
+        if (this.classToExternalId(c, e) !== NONE) externalEgressPairs += sizes[c]!;
       }
     }
     let ingressIsolated = 0;
@@ -202,14 +212,6 @@ export class Connectivity {
       externalIngressPairs,
       externalEgressPairs,
     };
-  }
-
-  private tallySlow(id: number, weight: number, byProtocol: Record<Protocol, number>): boolean {
-    const set = this.table.get(id);
-    if (!set.tcp.isEmpty()) byProtocol.TCP += weight;
-    if (!set.udp.isEmpty()) byProtocol.UDP += weight;
-    if (!set.sctp.isEmpty()) byProtocol.SCTP += weight;
-    return true;
   }
 }
 
