@@ -19,9 +19,19 @@ export class SourceDocument {
     return this.documents !== undefined;
   }
 
-  /** The parsed YAML documents, parsed on first use. */
+  /** Why the YAML parser itself failed (not a syntax error it reports, but e.g. nesting too deep), if it did. */
+  parseFailure: string | undefined;
+
+  /** The parsed YAML documents, parsed on first use; empty when the parser itself failed. */
   yamlDocuments(): Document.Parsed[] {
-    this.documents ??= parseYaml(this.file.text);
+    if (this.documents === undefined) {
+      try {
+        this.documents = parseYaml(this.file.text);
+      } catch (error) {
+        this.documents = [];
+        this.parseFailure = error instanceof RangeError ? 'nesting too deep' : firstLine(String(error));
+      }
+    }
     return this.documents;
   }
 
@@ -137,11 +147,9 @@ export function splitObjects(file: SourceFile): SplitResult {
     }
   }
 
-  let documents: Document.Parsed[];
-  try {
-    documents = source.yamlDocuments();
-  } catch (error) {
-    diagnostics.push({ code: 'YAML_SYNTAX', severity: 'error', message: `cannot parse: ${String(error)}`, file: file.name, hint: 'Fix the YAML syntax.' });
+  const documents = source.yamlDocuments();
+  if (source.parseFailure !== undefined) {
+    diagnostics.push({ code: 'YAML_SYNTAX', severity: 'error', message: `cannot parse: ${source.parseFailure}`, file: file.name, hint: 'Fix the YAML syntax; the file is skipped.' });
     return { source, objects, diagnostics };
   }
   documents.forEach((document, doc) => {
@@ -162,7 +170,8 @@ export function splitObjects(file: SourceFile): SplitResult {
     try {
       value = document.toJS({ maxAliasCount: 1000 });
     } catch (error) {
-      diagnostics.push({ code: 'YAML_SYNTAX', severity: 'error', message: `cannot read document: ${firstLine(String(error))}`, file: file.name, ...(rangeOfNode(document.contents) ? { range: rangeOfNode(document.contents)! } : {}), hint: 'Fix the YAML (aliases that expand too much are refused).' });
+      const reason = error instanceof RangeError ? 'nesting too deep' : firstLine(String(error));
+      diagnostics.push({ code: 'YAML_SYNTAX', severity: 'error', message: `cannot read document: ${reason}`, file: file.name, ...(rangeOfNode(document.contents) ? { range: rangeOfNode(document.contents)! } : {}), hint: 'Fix the YAML (aliases that expand too much are refused).' });
       return;
     }
     addValue(value, doc, []);
