@@ -25,6 +25,11 @@ export class SourceDocument {
   /** The parsed YAML documents, parsed on first use; empty when the parser itself failed. */
   yamlDocuments(): Document.Parsed[] {
     if (this.documents === undefined) {
+      if (nestingDepth(this.file.text) > MAX_NESTING) {
+        this.documents = [];
+        this.parseFailure = `nesting deeper than ${MAX_NESTING} levels`;
+        return this.documents;
+      }
       try {
         this.documents = parseYaml(this.file.text);
       } catch (error) {
@@ -86,6 +91,49 @@ export interface SplitResult {
   readonly source: SourceDocument;
   readonly objects: ManifestObject[];
   readonly diagnostics: Diagnostic[];
+}
+
+/** Deeper than any manifest: beyond it the YAML parser can exhaust V8's stack in a way no catch can stop. */
+export const MAX_NESTING = 100;
+
+/**
+ * An upper bound of the nesting depth of a YAML or JSON text: open flow brackets outside quotes and comments,
+ * plus block indentation (two spaces a level). Cheap, and only ever over-counts.
+ */
+export function nestingDepth(text: string): number {
+  let flow = 0;
+  let maxFlow = 0;
+  let maxIndent = 0;
+  let lineStart = true;
+  let indent = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '\n') {
+      lineStart = true;
+      indent = 0;
+      continue;
+    }
+    if (lineStart) {
+      if (c === ' ' || c === '-') {
+        indent++;
+        continue;
+      }
+      lineStart = false;
+      if (indent > maxIndent) maxIndent = indent;
+    }
+    if (c === '#' && (i === 0 || text[i - 1] === ' ' || text[i - 1] === '\t')) {
+      while (i + 1 < text.length && text[i + 1] !== '\n') i++;
+    } else if (c === '"' || c === "'") {
+      // Skip a quoted scalar (a backslash escapes in double quotes; '' escapes in single quotes).
+      for (i++; i < text.length && text[i] !== c; i++) if (c === '"' && text[i] === '\\') i++;
+    } else if (c === '[' || c === '{') {
+      flow++;
+      if (flow > maxFlow) maxFlow = flow;
+    } else if ((c === ']' || c === '}') && flow > 0) {
+      flow--;
+    }
+  }
+  return maxFlow + Math.ceil(maxIndent / 2);
 }
 
 function parseYaml(text: string): Document.Parsed[] {

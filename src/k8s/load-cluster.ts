@@ -89,7 +89,7 @@ class ClusterBuilder {
         this.candidates.push(readPodCandidate(reader, named.namespace, named.name));
         return;
     }
-    if (CONTROLLER_TEMPLATES[kind] !== undefined) {
+    if (Object.hasOwn(CONTROLLER_TEMPLATES, kind)) {
       const candidate = readPodCandidate(reader, named.namespace, named.name);
       this.controllers.set(`${kind}/${named.namespace}/${named.name}`, candidate.owner ?? null);
       this.candidates.push(candidate);

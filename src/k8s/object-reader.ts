@@ -90,7 +90,8 @@ export class ObjectReader {
   stringMap(path: Path): Record<string, string> | undefined {
     const map = this.record(path);
     if (map === undefined) return undefined;
-    const out: Record<string, string> = {};
+    // A null-prototype map keeps a key like `__proto__` as data, so validation sees (and rejects) it.
+    const out = Object.create(null) as Record<string, string>;
     for (const [key, value] of Object.entries(map)) {
       if (typeof value === 'string') out[key] = value;
       else this.wrongType([...path, key], 'a string', value);

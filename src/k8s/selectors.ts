@@ -45,7 +45,7 @@ export function isPortName(name: string): boolean {
 /** Reads and validates a label map (metadata.labels); invalid entries are reported and kept out. */
 export function readLabels(reader: ObjectReader, path: Path): Record<string, string> {
   const labels = reader.stringMap(path) ?? {};
-  const out: Record<string, string> = {};
+  const out = Object.create(null) as Record<string, string>;
   for (const [key, value] of Object.entries(labels)) {
     let ok = true;
     if (!isLabelKey(key)) {

@@ -58,7 +58,7 @@ export function readControllerOwner(reader: ObjectReader): OwnerRef | undefined 
 /** Reads a Pod, or a controller's pod template, into a candidate. */
 export function readPodCandidate(reader: ObjectReader, namespace: string, name: string): PodCandidate {
   const kind = reader.kind;
-  const template: Path = kind === 'Pod' ? [] : CONTROLLER_TEMPLATES[kind]!;
+  const template: Path = kind === 'Pod' || !Object.hasOwn(CONTROLLER_TEMPLATES, kind) ? [] : CONTROLLER_TEMPLATES[kind]!;
   const labels = readLabels(reader, [...template, 'metadata', 'labels']);
   const spec: Path = [...template, 'spec'];
   const ports = readContainerPorts(reader, spec);

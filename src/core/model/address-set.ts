@@ -27,8 +27,7 @@ export class AddressSet {
 
   /** Builds a canonical set from intervals in any order, overlapping or not. */
   static of(intervals: readonly AddressInterval[]): AddressSet {
-    if (intervals.length === 0) return AddressSet.EMPTY;
-    const sorted = [...intervals].sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
+    const sorted = intervals.filter((i) => i.first <= i.last).sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
     const merged: AddressInterval[] = [];
     for (const next of sorted) {
       const last = merged[merged.length - 1];
@@ -38,7 +37,7 @@ export class AddressSet {
         merged.push(next);
       }
     }
-    return new AddressSet(merged);
+    return merged.length === 0 ? AddressSet.EMPTY : new AddressSet(merged);
   }
 
   static single(address: bigint): AddressSet {
@@ -260,6 +259,10 @@ export function formatAddress(address: bigint): string {
       bestLength = j - i;
     }
     i = j;
+  }
+  // RFC 5952 section 5: IPv4-mapped addresses keep the dotted quad (`::ffff:192.0.2.1`).
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    return `::ffff:${formatAddress(value & 0xffffffffn)}`;
   }
   const hex = groups.map((g) => g.toString(16));
   if (bestStart < 0) return hex.join(':');
