@@ -1,12 +1,19 @@
-// A naive reference evaluator for NetworkPolicy v1: one connection at a time, pairwise, obviously correct; the
-// property tests hold the fast engine (src/core/engine) against it. It shares nothing with the engine beyond the
-// model types and the address parsing (AddressSet.has/covers); selectors and ports are matched here from scratch.
+// Naive reference evaluator for NetworkPolicy v1, one connection at a time, that the engine's property tests trust.
+//
+// Pairwise and obviously correct: it shares nothing with the engine (src/core/engine) beyond the model types and
+// address parsing (AddressSet.of/has/covers); selectors, ports and pod ranges are matched here from scratch.
 
-import { AddressSet } from '../../src/core/model/address-set.js';
+import { AddressSet, V6_OFFSET, type AddressInterval } from '../../src/core/model/address-set.js';
 import type { Cluster, NetworkPolicy, Workload } from '../../src/core/model/cluster.js';
 import type { LabelSelector, Labels, SelectorRequirement } from '../../src/core/model/labels.js';
 import type { Protocol } from '../../src/core/model/port-set.js';
-import type { AddressPeer, NetworkPolicyRule, Peer, PodPeer, PortMatch } from '../../src/core/policy/network-policy.js';
+import type {
+  AddressPeer,
+  NetworkPolicyRule,
+  Peer,
+  PodPeer,
+  PortMatch,
+} from '../../src/core/policy/network-policy.js';
 
 /** One end of a connection: a workload (index into `cluster.workloads`) or an address outside the cluster. */
 export type Endpoint =
@@ -16,6 +23,12 @@ export type Endpoint =
 
 export interface ReferenceOptions {
   readonly ipBlockPods: 'match' | 'ignore';
+  /**
+   * How hostNetwork pods are treated: `node`, never selected (as subject or peer) by pod or namespace selectors;
+   * `pod`, like any other pod. Default, as the engine documents it: `node` with `ipBlockPods: 'match'`, `pod`
+   * with `'ignore'`.
+   */
+  readonly hostNetworkPods?: 'node' | 'pod';
   /** The pod address ranges; undefined: a pod of unknown address may be anywhere in its family. */
   readonly podCidrs?: AddressSet;
 }
@@ -45,7 +58,10 @@ export function allowed(
   port: number,
   options: ReferenceOptions,
 ): boolean {
-  return directionAllows(cluster, 'egress', src, dst, protocol, port, options) && directionAllows(cluster, 'ingress', dst, src, protocol, port, options);
+  return (
+    directionAllows(cluster, 'egress', src, dst, protocol, port, options) &&
+    directionAllows(cluster, 'ingress', dst, src, protocol, port, options)
+  );
 }
 
 /**
@@ -67,7 +83,9 @@ function directionAllows(
   // "By default, a pod is non-isolated for ingress [egress]; all inbound [outbound] connections are allowed.
   // A pod is isolated for ingress [egress] if there is any NetworkPolicy that both selects the pod and has
   // "Ingress" ["Egress"] in its policyTypes."
-  const applying = cluster.networkPolicies.filter((policy) => selectsSubject(policy, subjectWorkload) && policy[direction] !== undefined);
+  const applying = cluster.networkPolicies.filter(
+    (policy) => selectsSubject(policy, subjectWorkload, options) && policy[direction] !== undefined,
+  );
   if (applying.length === 0) return true;
   // "When a pod is isolated for ingress, the only allowed connections into the pod are those from the pod's node
   // and those allowed by the ingress list of some NetworkPolicy that applies to the pod for ingress. The effects
@@ -85,11 +103,29 @@ function directionAllows(
 
 /**
  * "podSelector selects the grouping of pods to which the policy applies ... An empty podSelector selects all pods
- * in the namespace." A policy selects pods only in its own namespace. hostNetwork pods share the node's network
- * identity, and policies do not apply to them.
+ * in the namespace." A policy selects pods only in its own namespace.
  */
-function selectsSubject(policy: NetworkPolicy, w: Workload): boolean {
-  return !w.hostNetwork && w.namespace === policy.namespace && matchesSelector(policy.podSelector, w.labels);
+function selectsSubject(policy: NetworkPolicy, w: Workload, options: ReferenceOptions): boolean {
+  return (
+    !hiddenHostNetworkPod(w, options) &&
+    w.namespace === policy.namespace &&
+    matchesSelector(policy.podSelector, w.labels)
+  );
+}
+
+/**
+ * "NetworkPolicy behavior for hostNetwork pods is undefined, but it should be limited to 2 possibilities:
+ * - The network plugin can distinguish hostNetwork pod traffic from all other traffic (including being able to
+ *   distinguish traffic from different hostNetwork pods on the same node), and will apply
+ *   podSelector/namespaceSelector to hostNetwork pods just like it does to pod-network pods. [`pod`]
+ * - The network plugin cannot properly distinguish hostNetwork pod traffic, and so it ignores hostNetwork pods
+ *   when matching podSelector and namespaceSelector. Traffic to/from hostNetwork pods is treated the same as all
+ *   other traffic to/from the node IP." [`node`]
+ * True when `w` is a hostNetwork pod that selectors must not see.
+ */
+function hiddenHostNetworkPod(w: Workload, options: ReferenceOptions): boolean {
+  const mode = options.hostNetworkPods ?? (options.ipBlockPods === 'match' ? 'node' : 'pod');
+  return w.hostNetwork && mode === 'node';
 }
 
 /**
@@ -105,7 +141,10 @@ function ruleMatches(
   port: number,
   options: ReferenceOptions,
 ): boolean {
-  return peersMatch(cluster, policy, rule.peers, peer, options) && portsMatch(cluster, rule.ports, destination, protocol, port);
+  return (
+    peersMatch(cluster, policy, rule.peers, peer, options) &&
+    portsMatch(cluster, rule.ports, destination, protocol, port)
+  );
 }
 
 /**
@@ -113,9 +152,19 @@ function ruleMatches(
  * source). If this field is present and contains at least one item, this rule allows traffic only if the traffic
  * matches at least one item in the from [to] list."
  */
-function peersMatch(cluster: Cluster, policy: NetworkPolicy, peers: readonly Peer[] | 'any', peer: Endpoint, options: ReferenceOptions): boolean {
+function peersMatch(
+  cluster: Cluster,
+  policy: NetworkPolicy,
+  peers: readonly Peer[] | 'any',
+  peer: Endpoint,
+  options: ReferenceOptions,
+): boolean {
   if (peers === 'any') return true;
-  return peers.some((p) => (p.kind === 'pods' ? podPeerMatches(cluster, policy, p, peer) : addressPeerMatches(cluster, p, peer, options)));
+  return peers.some((p) =>
+    p.kind === 'pods'
+      ? podPeerMatches(cluster, policy, p, peer, options)
+      : addressPeerMatches(cluster, p, peer, options),
+  );
 }
 
 /**
@@ -126,11 +175,16 @@ function peersMatch(cluster: Cluster, policy: NetworkPolicy, peers: readonly Pee
  * matching PodSelector in the Namespaces selected by NamespaceSelector. Otherwise it selects all Pods in the
  * Namespaces selected by NamespaceSelector."
  */
-function podPeerMatches(cluster: Cluster, policy: NetworkPolicy, p: PodPeer, peer: Endpoint): boolean {
+function podPeerMatches(
+  cluster: Cluster,
+  policy: NetworkPolicy,
+  p: PodPeer,
+  peer: Endpoint,
+  options: ReferenceOptions,
+): boolean {
   if (peer.kind === 'external') return false;
   const w = cluster.workloads[peer.index]!;
-  // hostNetwork pods cannot be told apart from their node: no pod selector matches them.
-  if (w.hostNetwork) return false;
+  if (hiddenHostNetworkPod(w, options)) return false;
   let namespaceOk: boolean;
   if (p.namespaceSelector === undefined) {
     namespaceOk = w.namespace === policy.namespace;
@@ -150,15 +204,30 @@ function podPeerMatches(cluster: Cluster, policy: NetworkPolicy, p: PodPeer, pee
  * Pods are matched by address only under `ipBlockPods: 'match'`: a pod with known addresses when one of them is
  * inside; a pod with unknown addresses when the block covers the whole pod range of IPv4 or of IPv6.
  */
-function addressPeerMatches(cluster: Cluster, p: AddressPeer, peer: Endpoint, options: ReferenceOptions): boolean {
+function addressPeerMatches(
+  cluster: Cluster,
+  p: AddressPeer,
+  peer: Endpoint,
+  options: ReferenceOptions,
+): boolean {
   if (peer.kind === 'external') return p.addresses.has(peer.address);
   if (options.ipBlockPods === 'ignore') return false;
   const w = cluster.workloads[peer.index]!;
   if (w.ips.length > 0) return w.ips.some((ip) => p.addresses.has(ip));
-  for (const family of [AddressSet.ALL_V4, AddressSet.ALL_V6]) {
-    const range = options.podCidrs === undefined ? family : options.podCidrs.intersect(family);
-    if (range.isEmpty()) continue;
-    if (p.addresses.covers(range)) return true;
+  const families: readonly AddressInterval[] = [
+    { first: 0n, last: V6_OFFSET - 1n },
+    { first: V6_OFFSET, last: V6_OFFSET + (1n << 128n) - 1n },
+  ];
+  for (const family of families) {
+    // The family's pod range: each podCidrs interval clipped to the family by hand, or the whole family.
+    const range: AddressInterval[] = [];
+    for (const i of options.podCidrs?.intervals ?? [family]) {
+      const first = i.first > family.first ? i.first : family.first;
+      const last = i.last < family.last ? i.last : family.last;
+      if (first <= last) range.push({ first, last });
+    }
+    if (range.length === 0) continue;
+    if (range.every((interval) => p.addresses.covers(AddressSet.of([interval])))) return true;
   }
   return false;
 }
@@ -168,7 +237,13 @@ function addressPeerMatches(cluster: Cluster, p: AddressPeer, peer: Endpoint, op
  * this field is present and contains at least one item, then this rule allows traffic only if the traffic matches
  * at least one port in the list."
  */
-function portsMatch(cluster: Cluster, ports: readonly PortMatch[] | 'any', destination: Endpoint, protocol: Protocol, port: number): boolean {
+function portsMatch(
+  cluster: Cluster,
+  ports: readonly PortMatch[] | 'any',
+  destination: Endpoint,
+  protocol: Protocol,
+  port: number,
+): boolean {
   if (ports === 'any') return true;
   return ports.some((m) => portMatches(cluster, m, destination, protocol, port));
 }
@@ -180,7 +255,13 @@ function portsMatch(cluster: Cluster, ports: readonly PortMatch[] | 'any', desti
  * A named port names a container port of the destination pod with that name and protocol; an address outside
  * the cluster has no container ports, so a named port toward it matches nothing.
  */
-function portMatches(cluster: Cluster, m: PortMatch, destination: Endpoint, protocol: Protocol, port: number): boolean {
+function portMatches(
+  cluster: Cluster,
+  m: PortMatch,
+  destination: Endpoint,
+  protocol: Protocol,
+  port: number,
+): boolean {
   if (m.protocol !== protocol) return false;
   if (m.kind === 'number') return m.first <= port && port <= m.last;
   if (destination.kind === 'external') return false;
