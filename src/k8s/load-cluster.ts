@@ -1,9 +1,10 @@
 // Kubernetes manifests → the normalized cluster model, with every problem collected as a diagnostic.
 
 import type { Diagnostic } from '../core/diagnostics.js';
-import type { Cluster, Namespace, NetworkPolicy, Service, ServicePort, Workload } from '../core/model/cluster.js';
+import type { Cluster, IngressRoute, Namespace, NetworkPolicy, Service, ServicePort, Workload } from '../core/model/cluster.js';
 import { PROTOCOLS, type Protocol } from '../core/model/port-set.js';
 import { splitObjects, type ManifestObject, type SourceDocument } from './documents.js';
+import { readIngress, readRoute } from './ingress.js';
 import { readNetworkPolicy } from './network-policy.js';
 import { ObjectReader } from './object-reader.js';
 import type { SourceFile } from './read-sources.js';
@@ -26,7 +27,7 @@ const IRRELEVANT_KINDS = new Set([
   'PersistentVolume', 'PersistentVolumeClaim', 'StorageClass', 'Endpoints', 'EndpointSlice', 'Event',
   'LimitRange', 'ResourceQuota', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'PriorityClass',
   'CustomResourceDefinition', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration',
-  'Ingress', 'IngressClass', 'Route', 'Node', 'Lease', 'APIService', 'PodSecurityPolicy', 'VerticalPodAutoscaler',
+  'IngressClass', 'Node', 'Lease', 'APIService', 'PodSecurityPolicy', 'VerticalPodAutoscaler',
   'ControllerRevision', 'CSIDriver', 'CSINode', 'VolumeAttachment', 'RuntimeClass', 'Certificate', 'Issuer',
 ]);
 
@@ -59,6 +60,7 @@ class ClusterBuilder {
   private readonly namespaces = new Map<string, Namespace>();
   private readonly policies = new Map<string, NetworkPolicy>();
   private readonly services = new Map<string, Service>();
+  private readonly ingresses: IngressRoute[] = [];
   private readonly candidates: PodCandidate[] = [];
   /** Controllers seen, with their own controlling owner, to roll pods up: Pod → ReplicaSet → Deployment. */
   private readonly controllers = new Map<string, OwnerRef | null>();
@@ -87,6 +89,12 @@ class ClusterBuilder {
         return;
       case 'Pod':
         this.candidates.push(readPodCandidate(reader, named.namespace, named.name));
+        return;
+      case 'Ingress':
+        this.ingresses.push(readIngress(reader, named.namespace, named.name));
+        return;
+      case 'Route':
+        this.ingresses.push(readRoute(reader, named.namespace, named.name));
         return;
     }
     if (Object.hasOwn(CONTROLLER_TEMPLATES, kind)) {
@@ -210,6 +218,7 @@ class ClusterBuilder {
       workloads,
       services: [...this.services.values()],
       networkPolicies: [...this.policies.values()],
+      ingresses: this.ingresses,
     };
   }
 

@@ -296,6 +296,7 @@ const clusterArb: fc.Arbitrary<Cluster> = fc
       namespaces: new Map(nsList.map((n) => [n.name, n])),
       workloads: ws,
       services: [],
+      ingresses: [],
       networkPolicies: ps,
     };
   });

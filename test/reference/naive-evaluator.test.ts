@@ -121,6 +121,7 @@ function cluster(
     namespaces: new Map(namespaces.map((n) => [n.name, n])),
     workloads,
     services: [],
+    ingresses: [],
     networkPolicies,
   };
 }

@@ -1,6 +1,7 @@
 // The list of allowed connections between workloads and external ranges, in the order reach prints them.
 
 import type { Connectivity } from './connectivity.js';
+import { INGRESS_CONTROLLER_ID } from './ingress-exposure.js';
 
 export interface ConnectionRow {
   readonly src: string;
@@ -11,7 +12,8 @@ export interface ConnectionRow {
 
 /**
  * Every ordered pair with at least one allowed connection: workload to workload (self-pairs omitted), external
- * source range to workload, workload to external destination range. Sorted by src, then dst, as plain strings.
+ * source range to workload, workload to external destination range, and the ingress controller to the workloads an
+ * Ingress or Route exposes. Sorted by src, then dst, as plain strings.
  */
 export function listConnections(model: Connectivity): ConnectionRow[] {
   const rows: ConnectionRow[] = [];
@@ -33,6 +35,10 @@ export function listConnections(model: Connectivity): ConnectionRow[] {
       if (!conn.isEmpty()) rows.push({ src: range.id, dst: workloads[d]!.id, conn: conn.toString() });
     }
   });
+  for (const d of model.ingressExposedWorkloads) {
+    const conn = model.fromIngressController(d);
+    if (!conn.isEmpty()) rows.push({ src: INGRESS_CONTROLLER_ID, dst: workloads[d]!.id, conn: conn.toString() });
+  }
   return rows.sort((a, b) => compareStrings(a.src, b.src) || compareStrings(a.dst, b.dst));
 }
 

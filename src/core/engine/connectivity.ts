@@ -14,6 +14,7 @@ import { selectorKey } from '../model/labels.js';
 import { ConnSet, PortSet, type Protocol } from '../model/port-set.js';
 import type { NetworkPolicyRule, Peer, PortMatch } from '../policy/network-policy.js';
 import { ConnTable } from './conn-table.js';
+import { INGRESS_CONTROLLER_ID, INGRESS_CONTROLLER_NAMESPACE, ingressExposure } from './ingress-exposure.js';
 import { WorkloadIndex } from './workload-index.js';
 
 /**
@@ -84,11 +85,29 @@ export class Connectivity {
     private readonly ingressRows: ReadonlyArray<Int32Array | undefined>,
     private readonly egressRows: ReadonlyArray<Int32Array | undefined>,
     private readonly table: ConnTable,
+    /** TCP ports per workload index that an Ingress or Route exposes (before NetworkPolicy). */
+    private readonly ingressExposure: ReadonlyMap<number, PortSet>,
   ) {}
 
   /** Builds the model. Pure: the same cluster and options always give the same model. */
   static build(cluster: Cluster, options: ConnectivityOptions): Connectivity {
-    return new Builder(cluster, options).build((...args) => new Connectivity(...args));
+    const exposure = ingressExposure(cluster);
+    // The ingress controller is evaluated as one more (virtual) pod, after the real workloads.
+    const modelled: Cluster =
+      exposure.size === 0
+        ? cluster
+        : {
+            ...cluster,
+            workloads: [...cluster.workloads, INGRESS_CONTROLLER],
+            namespaces: new Map([
+              ...cluster.namespaces,
+              [INGRESS_CONTROLLER_NAMESPACE, { name: INGRESS_CONTROLLER_NAMESPACE, labels: { 'kubernetes.io/metadata.name': INGRESS_CONTROLLER_NAMESPACE } }],
+            ]),
+          };
+    const virtual = modelled.workloads.length - cluster.workloads.length;
+    return new Builder(modelled, options, virtual).build(
+      (_, ...rest) => new Connectivity(cluster.workloads, ...rest, exposure),
+    );
   }
 
   get classCount(): number {
@@ -133,6 +152,23 @@ export class Connectivity {
   /** Connections allowed from source external range `external` to workload `dst`. */
   fromExternal(external: number, dst: number): ConnSet {
     return this.table.get(this.externalToClassId(external, this.classOfWorkload[dst]!));
+  }
+
+  /** Workloads an Ingress or Route exposes, by index. */
+  get ingressExposedWorkloads(): readonly number[] {
+    return [...this.ingressExposure.keys()].sort((a, b) => a - b);
+  }
+
+  /**
+   * Connections from the ingress controller to workload `dst`: the ports an Ingress or Route sends to it, as far
+   * as the destination's ingress policies admit the controller pod.
+   */
+  fromIngressController(dst: number): ConnSet {
+    const exposed = this.ingressExposure.get(dst);
+    if (exposed === undefined) return ConnSet.NONE;
+    const controller = this.workloads.length;
+    const allowed = this.table.get(this.classToClassId(this.classOfWorkload[controller]!, this.classOfWorkload[dst]!));
+    return allowed.intersect(ConnSet.ports('TCP', exposed));
   }
 
   /** Connections allowed from workload `src` to destination external range `external`. */
@@ -215,6 +251,18 @@ export class Connectivity {
   }
 }
 
+/** The ingress controller pod: no labels, in a namespace of its own. */
+const INGRESS_CONTROLLER: Workload = {
+  id: INGRESS_CONTROLLER_ID,
+  kind: 'IngressController',
+  namespace: INGRESS_CONTROLLER_NAMESPACE,
+  name: 'ingress-controller',
+  labels: {},
+  ports: [],
+  ips: [],
+  hostNetwork: false,
+};
+
 type Factory = (
   workloads: readonly Workload[],
   sourceExternals: readonly ExternalRange[],
@@ -243,6 +291,7 @@ class Builder {
   private readonly matchers = new Map<string, { readonly feature: number; readonly workloads: readonly number[] }>();
   private readonly features: number[][];
   private readonly externals: Record<Direction, ExternalRange[]> = { ingress: [], egress: [] };
+  /** The last `virtualWorkloads` workloads are modelled (the ingress controller), not counted in stats. */
   /** For each workload, the indices of the policies whose podSelector selects it. */
   private readonly subjectPolicies: number[][];
   private classOfWorkload = new Int32Array(0);
@@ -255,6 +304,7 @@ class Builder {
   constructor(
     private readonly cluster: Cluster,
     private readonly options: ConnectivityOptions,
+    private readonly virtualWorkloads = 0,
   ) {
     const hostNetworkPods = options.hostNetworkPods ?? (options.ipBlockPods === 'match' ? 'node' : 'pod');
     this.hostNetworkApart = hostNetworkPods === 'node';
@@ -391,8 +441,11 @@ class Builder {
     const classBySignature = new Map<string, number>();
     const sizes: number[] = [];
     this.classOfWorkload = new Int32Array(this.workloads.length);
+    const firstVirtual = this.workloads.length - this.virtualWorkloads;
     this.workloads.forEach((w, i) => {
-      const signature = `${w.hostNetwork && this.hostNetworkApart ? 'H' : 'P'}|${this.features[i]!.join(',')}|${this.namedPortsKey(w)}`;
+      // A virtual workload gets a class of its own, of size 0, so that it never counts as a workload.
+      const kind = i >= firstVirtual ? `V${i}` : w.hostNetwork && this.hostNetworkApart ? 'H' : 'P';
+      const signature = `${kind}|${this.features[i]!.join(',')}|${this.namedPortsKey(w)}`;
       let c = classBySignature.get(signature);
       if (c === undefined) {
         c = sizes.length;
@@ -400,7 +453,7 @@ class Builder {
         sizes.push(0);
         this.representatives.push(i);
       }
-      sizes[c]!++;
+      if (i < firstVirtual) sizes[c]!++;
       this.classOfWorkload[i] = c;
     });
     return Int32Array.from(sizes);

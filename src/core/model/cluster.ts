@@ -65,9 +65,26 @@ export interface NetworkPolicy {
   readonly source?: SourceRef;
 }
 
+/** A backend of an Ingress or Route: a Service in the object's namespace, and the Service port it uses. */
+export interface IngressBackend {
+  readonly service: string;
+  /** A Service port name or number (Ingress), or a target port (Route); absent: every port of the Service. */
+  readonly port?: number | string;
+}
+
+/** An Ingress (networking.k8s.io) or OpenShift Route: how traffic from outside reaches Services. */
+export interface IngressRoute {
+  readonly kind: 'Ingress' | 'Route';
+  readonly namespace: string;
+  readonly name: string;
+  readonly backends: readonly IngressBackend[];
+  readonly source?: SourceRef;
+}
+
 export interface Cluster {
   readonly namespaces: ReadonlyMap<string, Namespace>;
   readonly workloads: readonly Workload[];
   readonly services: readonly Service[];
   readonly networkPolicies: readonly NetworkPolicy[];
+  readonly ingresses: readonly IngressRoute[];
 }
