@@ -82,8 +82,8 @@ export class Connectivity {
     readonly destinationExternals: readonly ExternalRange[],
     private readonly classOfWorkload: Int32Array,
     private readonly classSizes: Int32Array,
-    private readonly ingressRows: ReadonlyArray<Int32Array | undefined>,
-    private readonly egressRows: ReadonlyArray<Int32Array | undefined>,
+    private readonly ingressRows: ReadonlyArray<Row | undefined>,
+    private readonly egressRows: ReadonlyArray<Row | undefined>,
     private readonly table: ConnTable,
     /** TCP ports per workload index that an Ingress or Route exposes (before NetworkPolicy). */
     private readonly ingressExposure: ReadonlyMap<number, PortSet>,
@@ -182,25 +182,33 @@ export class Connectivity {
     const table = this.table;
     const NONE = ConnTable.NONE_ID;
     const ALL = ConnTable.ALL_ID;
-    // Weight (number of ordered workload pairs) per connection id; the hot loop touches only typed arrays.
+    // Weight (number of ordered workload pairs) per connection id; the hot loop touches only typed arrays. It runs
+    // in tiles so that the ingress rows read at column `s` stay in cache across the tile.
     let weights = new Float64Array(Math.max(64, table.size * 2));
-    for (let s = 0; s < classes; s++) {
-      const sizeS = sizes[s]!;
-      const egress = this.egressRows[s];
-      for (let d = 0; d < classes; d++) {
-        const a = egress === undefined ? ALL : egress[d]!;
-        if (a === NONE) continue;
-        const ingress = this.ingressRows[d];
-        const b = ingress === undefined ? ALL : ingress[s]!;
-        if (b === NONE) continue;
-        const id = a === ALL ? b : b === ALL || a === b ? a : table.intersect(a, b);
-        if (id === NONE) continue;
-        if (id >= weights.length) {
-          const grown = new Float64Array(Math.max(id + 1, weights.length * 2));
-          grown.set(weights);
-          weights = grown;
+    const TILE = 256;
+    for (let s0 = 0; s0 < classes; s0 += TILE) {
+      const s1 = Math.min(classes, s0 + TILE);
+      for (let d0 = 0; d0 < classes; d0 += TILE) {
+        const d1 = Math.min(classes, d0 + TILE);
+        for (let s = s0; s < s1; s++) {
+          const sizeS = sizes[s]!;
+          const egress = this.egressRows[s];
+          for (let d = d0; d < d1; d++) {
+            const a = egress === undefined ? ALL : egress[d]!;
+            if (a === NONE) continue;
+            const ingress = this.ingressRows[d];
+            const b = ingress === undefined ? ALL : ingress[s]!;
+            if (b === NONE) continue;
+            const id = a === ALL ? b : b === ALL || a === b ? a : table.intersect(a, b);
+            if (id === NONE) continue;
+            if (id >= weights.length) {
+              const grown = new Float64Array(Math.max(id + 1, weights.length * 2));
+              grown.set(weights);
+              weights = grown;
+            }
+            weights[id] = weights[id]! + (s === d ? sizeS * (sizeS - 1) : sizeS * sizes[d]!);
+          }
         }
-        weights[id] = weights[id]! + (s === d ? sizeS * (sizeS - 1) : sizeS * sizes[d]!);
       }
     }
     const byProtocol = { TCP: 0, UDP: 0, SCTP: 0 };
@@ -269,13 +277,16 @@ type Factory = (
   destinationExternals: readonly ExternalRange[],
   classOfWorkload: Int32Array,
   classSizes: Int32Array,
-  ingressRows: ReadonlyArray<Int32Array | undefined>,
-  egressRows: ReadonlyArray<Int32Array | undefined>,
+  ingressRows: ReadonlyArray<Row | undefined>,
+  egressRows: ReadonlyArray<Row | undefined>,
   table: ConnTable,
 ) => Connectivity;
 
 /** A policy rule with the policy it belongs to. */
 type Direction = 'ingress' | 'egress';
+
+/** A row of connection-set ids, one per class and external range of its side. */
+type Row = Uint16Array | Int32Array;
 
 interface RuleRef {
   readonly policy: NetworkPolicy;
@@ -320,10 +331,10 @@ class Builder {
     this.collectFeatures();
     const classSizes = this.formClasses();
     const classes = classSizes.length;
-    const ingressRows: (Int32Array | undefined)[] = new Array<Int32Array | undefined>(classes);
-    const egressRows: (Int32Array | undefined)[] = new Array<Int32Array | undefined>(classes);
-    const ingressCache = new Map<string, Int32Array>();
-    const egressCache = new Map<string, Int32Array>();
+    const ingressRows: (Row | undefined)[] = new Array<Row | undefined>(classes);
+    const egressRows: (Row | undefined)[] = new Array<Row | undefined>(classes);
+    const ingressCache = new Map<string, Row>();
+    const egressCache = new Map<string, Row>();
     for (let c = 0; c < classes; c++) {
       const w = this.representatives[c]!;
       ingressRows[c] = this.directionRow('ingress', w, ingressCache);
@@ -498,7 +509,7 @@ class Builder {
    * its policyTypes"; then "the only allowed connections into the pod are those ... allowed by the ingress list of
    * some NetworkPolicy that applies to the pod" (the union of all of them).
    */
-  private directionRow(direction: Direction, w: number, cache: Map<string, Int32Array>): Int32Array | undefined {
+  private directionRow(direction: Direction, w: number, cache: Map<string, Row>): Row | undefined {
     const workload = this.workloads[w]!;
     if (workload.hostNetwork && this.hostNetworkApart) return undefined;
     const policies = this.cluster.networkPolicies;
@@ -509,7 +520,21 @@ class Builder {
     let row = cache.get(key);
     if (row !== undefined) return row;
     const nodes = this.representatives.length + this.externals[direction].length;
-    row = new Int32Array(nodes); // all NONE
+    // Rows hold connection-set ids; there are rarely more than a few hundred distinct sets, so 16 bits halve the
+    // memory of the model. Ids are below the table size, so a row filled while the table stays within 16 bits is
+    // exact; otherwise it is filled again in 32 bits.
+    row = new Uint16Array(nodes); // all NONE
+    this.fillRow(direction, workload, selecting, row);
+    if (this.table.size > 0x10000) {
+      row = new Int32Array(nodes);
+      this.fillRow(direction, workload, selecting, row);
+    }
+    cache.set(key, row);
+    return row;
+  }
+
+  private fillRow(direction: Direction, workload: Workload, selecting: readonly NetworkPolicy[], row: Row): void {
+    const nodes = row.length;
     let anyPeer = ConnTable.NONE_ID;
     for (const policy of selecting) {
       for (const rule of policy[direction]!) {
@@ -550,8 +575,6 @@ class Builder {
       }
     }
     if (anyPeer !== ConnTable.NONE_ID) for (let i = 0; i < nodes; i++) row[i] = this.table.union(row[i]!, anyPeer);
-    cache.set(key, row);
-    return row;
   }
 
   /**
