@@ -72,6 +72,19 @@ export class Random {
     return entries[entries.length - 1]![0];
   }
 
+  /** An index picked in proportion to weights given as running totals (`cumulative[i]` = sum of weights 0..i). */
+  indexByCumulative(cumulative: readonly number[]): number {
+    const r = this.next() * cumulative[cumulative.length - 1]!;
+    let lo = 0;
+    let hi = cumulative.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cumulative[mid]! > r) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+
   /** A standard normal sample (Box-Muller). */
   gauss(): number {
     const u = 1 - this.next();
@@ -280,15 +293,7 @@ class Generator {
         this.addSystemAddon(this.random.chance(0.5) ? extra.monitoring : extra.kubeSystem);
         continue;
       }
-      const r = this.random.float() * total;
-      let lo = 0;
-      let hi = cumulative.length - 1;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (cumulative[mid]! > r) hi = mid;
-        else lo = mid + 1;
-      }
-      this.addTeamWorkload(this.teamNamespaces[lo]!);
+      this.addTeamWorkload(this.teamNamespaces[this.random.indexByCumulative(cumulative)]!);
     }
   }
 
@@ -409,15 +414,7 @@ class Generator {
     for (const ns of populated) cumulative.push((total += ns.workloads.length + 1));
     const pickNamespace = (): NamespaceInfo => {
       if (populated.length === 0) return this.random.pick(this.teamNamespaces);
-      const r = this.random.float() * total;
-      let lo = 0;
-      let hi = cumulative.length - 1;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (cumulative[mid]! > r) hi = mid;
-        else lo = mid + 1;
-      }
-      return populated[lo]!;
+      return populated[this.random.indexByCumulative(cumulative)]!;
     };
     type Shape = (ns: NamespaceInfo) => void;
     const shapes: (readonly [Shape, number])[] = [
