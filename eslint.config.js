@@ -2,7 +2,25 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const nodeIo = ['node:fs', 'node:fs/promises', 'node:net', 'node:child_process', 'node:http', 'node:https', 'node:os', 'node:process', 'node:path', 'fs', 'fs/promises', 'net', 'child_process', 'http', 'https', 'os', 'path'];
+const nodeIo = [
+  'node:fs',
+  'node:fs/promises',
+  'node:net',
+  'node:child_process',
+  'node:http',
+  'node:https',
+  'node:os',
+  'node:process',
+  'node:path',
+  'fs',
+  'fs/promises',
+  'net',
+  'child_process',
+  'http',
+  'https',
+  'os',
+  'path',
+];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'test/fixtures/**'] },
@@ -33,7 +51,18 @@ export default tseslint.config(
             message: 'src/core is pure: do I/O and parsing in an adapter layer.',
           })),
           patterns: [
-            { group: ['**/k8s/**', '**/compose/**', '**/docker/**', '**/host/**', '**/flows/**', '**/report/**', '**/cli/**'], message: 'src/core must not depend on outer layers.' },
+            {
+              group: [
+                '**/k8s/**',
+                '**/compose/**',
+                '**/docker/**',
+                '**/host/**',
+                '**/flows/**',
+                '**/report/**',
+                '**/cli/**',
+              ],
+              message: 'src/core must not depend on outer layers.',
+            },
           ],
         },
       ],

@@ -132,20 +132,105 @@ interface WorkloadInfo {
 }
 
 const TEAMS = [
-  'payments', 'checkout', 'search', 'identity', 'catalog', 'shipping', 'ads', 'ml', 'data', 'growth', 'billing',
-  'risk', 'fraud', 'support', 'mobile', 'web', 'platform', 'infra', 'security', 'analytics', 'messaging', 'media',
-  'maps', 'pricing', 'loyalty', 'partners', 'logistics', 'warehouse', 'crm', 'marketing', 'finance', 'hr', 'legal',
-  'sre', 'devex', 'realtime', 'storage', 'compliance', 'voice', 'iot',
+  'payments',
+  'checkout',
+  'search',
+  'identity',
+  'catalog',
+  'shipping',
+  'ads',
+  'ml',
+  'data',
+  'growth',
+  'billing',
+  'risk',
+  'fraud',
+  'support',
+  'mobile',
+  'web',
+  'platform',
+  'infra',
+  'security',
+  'analytics',
+  'messaging',
+  'media',
+  'maps',
+  'pricing',
+  'loyalty',
+  'partners',
+  'logistics',
+  'warehouse',
+  'crm',
+  'marketing',
+  'finance',
+  'hr',
+  'legal',
+  'sre',
+  'devex',
+  'realtime',
+  'storage',
+  'compliance',
+  'voice',
+  'iot',
 ];
-const COMPONENTS = ['api', 'core', 'svc', 'edge', 'jobs', 'stream', 'store', 'portal', 'gw', 'internal', 'public', 'batch'];
+const COMPONENTS = [
+  'api',
+  'core',
+  'svc',
+  'edge',
+  'jobs',
+  'stream',
+  'store',
+  'portal',
+  'gw',
+  'internal',
+  'public',
+  'batch',
+];
 const NAMESPACE_TIERS = ['edge', 'services', 'data'] as const;
 
 const APPS: Record<Tier, readonly string[]> = {
-  frontend: ['web', 'storefront', 'admin-ui', 'portal', 'landing', 'dashboard', 'docs', 'console', 'checkout-ui', 'bff'],
+  frontend: [
+    'web',
+    'storefront',
+    'admin-ui',
+    'portal',
+    'landing',
+    'dashboard',
+    'docs',
+    'console',
+    'checkout-ui',
+    'bff',
+  ],
   backend: [
-    'api', 'orders', 'cart', 'checkout', 'payments', 'inventory', 'search', 'auth', 'users', 'notifications', 'billing',
-    'catalog', 'pricing', 'recommendations', 'shipping', 'reviews', 'gateway', 'worker', 'scheduler', 'reporting',
-    'ledger', 'fraud-scoring', 'emailer', 'webhooks', 'exporter', 'indexer', 'session', 'quotes',
+    'api',
+    'orders',
+    'cart',
+    'checkout',
+    'payments',
+    'inventory',
+    'search',
+    'auth',
+    'users',
+    'notifications',
+    'billing',
+    'catalog',
+    'pricing',
+    'recommendations',
+    'shipping',
+    'reviews',
+    'gateway',
+    'worker',
+    'scheduler',
+    'reporting',
+    'ledger',
+    'fraud-scoring',
+    'emailer',
+    'webhooks',
+    'exporter',
+    'indexer',
+    'session',
+    'quotes',
   ],
   db: ['postgres', 'mysql', 'mongodb', 'cassandra', 'elasticsearch'],
   cache: ['redis', 'memcached', 'redis-session', 'redis-queue'],
@@ -156,8 +241,14 @@ const DB_PORTS: Record<string, readonly ContainerPortSpec[]> = {
   postgres: [{ name: 'postgres', containerPort: 5432 }],
   mysql: [{ name: 'mysql', containerPort: 3306 }],
   mongodb: [{ name: 'mongodb', containerPort: 27017 }],
-  cassandra: [{ name: 'cql', containerPort: 9042 }, { name: 'intra-node', containerPort: 7000 }],
-  elasticsearch: [{ name: 'http', containerPort: 9200 }, { name: 'transport', containerPort: 9300 }],
+  cassandra: [
+    { name: 'cql', containerPort: 9042 },
+    { name: 'intra-node', containerPort: 7000 },
+  ],
+  elasticsearch: [
+    { name: 'http', containerPort: 9200 },
+    { name: 'transport', containerPort: 9300 },
+  ],
   redis: [{ name: 'redis', containerPort: 6379 }],
   'redis-session': [{ name: 'redis', containerPort: 6379 }],
   'redis-queue': [{ name: 'redis', containerPort: 6379 }],
@@ -178,7 +269,13 @@ function makeIpv4Blocks(random: Random): { cidr: string; except?: string[] }[] {
     { cidr: '169.254.169.254/32' }, // cloud metadata
   ];
   for (let i = 0; i < 40; i++) {
-    const prefix = random.weighted<number>([[16, 1], [20, 2], [24, 5], [28, 2], [32, 2]]);
+    const prefix = random.weighted<number>([
+      [16, 1],
+      [20, 2],
+      [24, 5],
+      [28, 2],
+      [32, 2],
+    ]);
     const a = 11 + random.int(180);
     const address = [a, random.int(256), random.int(256), random.int(256)];
     const cidr = `${address.join('.')}/${prefix}`; // host bits are allowed and ignored
@@ -186,7 +283,10 @@ function makeIpv4Blocks(random: Random): { cidr: string; except?: string[] }[] {
       // An except inside the block: the same network, a longer prefix.
       const mask = prefix === 16 ? [a, address[1], random.int(256), 0] : [a, address[1], address[2], 128];
       const exceptPrefix = prefix === 16 ? 24 : 25;
-      blocks.push({ cidr: `${a}.${address[1]}.${prefix === 16 ? 0 : address[2]}.0/${prefix}`, except: [`${mask.join('.')}/${exceptPrefix}`] });
+      blocks.push({
+        cidr: `${a}.${address[1]}.${prefix === 16 ? 0 : address[2]}.0/${prefix}`,
+        except: [`${mask.join('.')}/${exceptPrefix}`],
+      });
     } else blocks.push({ cidr });
   }
   return blocks;
@@ -203,7 +303,8 @@ const PRIVATE_EXCEPT = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'];
 
 /** Generates one cluster as a `List`. The same spec always gives byte-identical output. */
 export function generateCluster(spec: ClusterSpec): ManifestList {
-  if (spec.namespaces < 4) throw new Error('generateCluster: at least 4 namespaces (3 are system namespaces)');
+  if (spec.namespaces < 4)
+    throw new Error('generateCluster: at least 4 namespaces (3 are system namespaces)');
   if (spec.workloads < 4) throw new Error('generateCluster: at least 4 workloads (3 are system workloads)');
   return new Generator(spec).run();
 }
@@ -243,40 +344,71 @@ class Generator {
     const used = new Set(this.namespaces.map((n) => n.name));
     for (let i = this.namespaces.length; i < this.spec.namespaces; i++) {
       const team = this.random.pick(TEAMS);
-      const env = this.random.weighted<Env>([['prod', 5], ['staging', 3], ['dev', 2]]);
+      const env = this.random.weighted<Env>([
+        ['prod', 5],
+        ['staging', 3],
+        ['dev', 2],
+      ]);
       let name = `${team}-${this.random.pick(COMPONENTS)}-${env}`;
       for (let n = 2; used.has(name); n++) name = `${team}-${this.random.pick(COMPONENTS)}-${env}-${n}`;
       used.add(name);
       const labels: Record<string, string> = { team, env, tier: this.random.pick(NAMESPACE_TIERS) };
       if (this.random.chance(0.3)) labels['istio-injection'] = 'enabled';
-      if ((team === 'payments' || team === 'billing' || team === 'finance') && this.random.chance(0.7)) labels['pci'] = 'true';
+      if ((team === 'payments' || team === 'billing' || team === 'finance') && this.random.chance(0.7))
+        labels['pci'] = 'true';
       if (this.random.chance(0.02)) labels['quarantine'] = 'true';
       this.teamNamespaces.push(this.addNamespace(name, team, env, labels));
     }
   }
 
   private addNamespace(name: string, team: string, env: Env, labels: Record<string, string>): NamespaceInfo {
-    const info: NamespaceInfo = { name, team, env, labels, workloads: [], denyIngress: false, denyEgress: false, policyCount: 0 };
+    const info: NamespaceInfo = {
+      name,
+      team,
+      env,
+      labels,
+      workloads: [],
+      denyIngress: false,
+      denyEgress: false,
+      policyCount: 0,
+    };
     this.namespaces.push(info);
-    this.items.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, ...(Object.keys(labels).length > 0 ? { labels } : {}) } });
+    this.items.push({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name, ...(Object.keys(labels).length > 0 ? { labels } : {}) },
+    });
     return info;
   }
 
   // ---- workloads ----------------------------------------------------------------------------------------------
 
   private makeSystemWorkloads(): void {
-    const [kubeSystem, monitoring, ingress] = this.namespaces as [NamespaceInfo, NamespaceInfo, NamespaceInfo];
+    const [kubeSystem, monitoring, ingress] = this.namespaces as [
+      NamespaceInfo,
+      NamespaceInfo,
+      NamespaceInfo,
+    ];
     this.addWorkload(kubeSystem, 'Deployment', 'coredns', 'backend', { 'k8s-app': 'kube-dns' }, [
       { name: 'dns', containerPort: 53, protocol: 'UDP' },
       { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' },
       { name: 'metrics', containerPort: 9153 },
     ]);
-    this.addWorkload(monitoring, 'StatefulSet', 'prometheus', 'backend', { app: 'prometheus' }, [{ name: 'web', containerPort: 9090 }]);
-    this.addWorkload(ingress, 'Deployment', 'ingress-nginx-controller', 'frontend', { 'app.kubernetes.io/name': 'ingress-nginx', 'app.kubernetes.io/component': 'controller' }, [
-      { name: 'http', containerPort: 80 },
-      { name: 'https', containerPort: 443 },
-      { name: 'metrics', containerPort: 10254 },
+    this.addWorkload(monitoring, 'StatefulSet', 'prometheus', 'backend', { app: 'prometheus' }, [
+      { name: 'web', containerPort: 9090 },
     ]);
+    this.addWorkload(
+      ingress,
+      'Deployment',
+      'ingress-nginx-controller',
+      'frontend',
+      { 'app.kubernetes.io/name': 'ingress-nginx', 'app.kubernetes.io/component': 'controller' },
+      [
+        { name: 'http', containerPort: 80 },
+        { name: 'https', containerPort: 443 },
+        { name: 'metrics', containerPort: 10254 },
+      ],
+    );
   }
 
   private makeTeamWorkloads(): void {
@@ -298,25 +430,60 @@ class Generator {
   }
 
   private addSystemAddon(ns: NamespaceInfo): void {
-    const base = this.random.pick(['node-exporter', 'fluent-bit', 'kube-proxy', 'csi-node', 'cilium-agent', 'kube-state-metrics']);
+    const base = this.random.pick([
+      'node-exporter',
+      'fluent-bit',
+      'kube-proxy',
+      'csi-node',
+      'cilium-agent',
+      'kube-state-metrics',
+    ]);
     const hostNetwork = base === 'node-exporter' || base === 'kube-proxy' || base === 'cilium-agent';
     const kind = base === 'kube-state-metrics' ? 'Deployment' : 'DaemonSet';
-    this.addWorkload(ns, kind, base, 'backend', { app: base }, [{ name: 'metrics', containerPort: 9100 + this.random.int(10) }], hostNetwork);
+    this.addWorkload(
+      ns,
+      kind,
+      base,
+      'backend',
+      { app: base },
+      [{ name: 'metrics', containerPort: 9100 + this.random.int(10) }],
+      hostNetwork,
+    );
   }
 
   private addTeamWorkload(ns: NamespaceInfo): void {
-    const tier = this.random.weighted<Tier>([['frontend', 25], ['backend', 45], ['db', 15], ['cache', 15]]);
+    const tier = this.random.weighted<Tier>([
+      ['frontend', 25],
+      ['backend', 45],
+      ['db', 15],
+      ['cache', 15],
+    ]);
     const kind =
       tier === 'db'
-        ? this.random.weighted([['StatefulSet', 85], ['Deployment', 15]])
+        ? this.random.weighted([
+            ['StatefulSet', 85],
+            ['Deployment', 15],
+          ])
         : tier === 'cache'
-          ? this.random.weighted([['StatefulSet', 50], ['Deployment', 50]])
-          : this.random.weighted([['Deployment', 86], ['StatefulSet', 4], ['DaemonSet', 3], ['Pod', 5], ['CronJob', 2]]);
+          ? this.random.weighted([
+              ['StatefulSet', 50],
+              ['Deployment', 50],
+            ])
+          : this.random.weighted([
+              ['Deployment', 86],
+              ['StatefulSet', 4],
+              ['DaemonSet', 3],
+              ['Pod', 5],
+              ['CronJob', 2],
+            ]);
     const labels: Record<string, string> = { version: this.random.chance(0.7) ? 'v1' : 'v2' };
     if (this.random.chance(0.5)) labels['app.kubernetes.io/part-of'] = ns.team;
     if (this.random.chance(0.03)) labels['track'] = 'canary';
     const ports: ContainerPortSpec[] = [];
-    const named = (p: ContainerPortSpec): ContainerPortSpec => (this.random.chance(0.1) ? { containerPort: p.containerPort, ...(p.protocol ? { protocol: p.protocol } : {}) } : p);
+    const named = (p: ContainerPortSpec): ContainerPortSpec =>
+      this.random.chance(0.1)
+        ? { containerPort: p.containerPort, ...(p.protocol ? { protocol: p.protocol } : {}) }
+        : p;
     const base = this.random.pick(APPS[tier]);
     if (tier === 'frontend') {
       ports.push(named({ name: 'http', containerPort: 8080 }));
@@ -328,14 +495,29 @@ class Generator {
       if (grpc) ports.push(named({ name: 'grpc', containerPort: 50051 }));
       if (this.random.chance(0.8)) ports.push(named({ name: 'metrics', containerPort: 9090 }));
       if (this.random.chance(0.02)) ports.push({ name: 'sctp-sig', containerPort: 36412, protocol: 'SCTP' });
-      if (this.random.chance(0.01)) ports.push({ name: 'dns', containerPort: 53, protocol: 'UDP' }, { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' });
+      if (this.random.chance(0.01))
+        ports.push(
+          { name: 'dns', containerPort: 53, protocol: 'UDP' },
+          { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' },
+        );
       if (this.random.chance(0.05)) ports.push({ containerPort: 8000 + this.random.int(1000) });
     } else {
       for (const p of DB_PORTS[base] ?? []) ports.push(named(p));
-      if (this.random.chance(0.6)) ports.push(named({ name: 'metrics', containerPort: tier === 'db' ? 9187 : 9121 }));
+      if (this.random.chance(0.6))
+        ports.push(named({ name: 'metrics', containerPort: tier === 'db' ? 9187 : 9121 }));
     }
-    const sidecar: ContainerPortSpec[] = ns.labels['istio-injection'] === 'enabled' ? [{ name: 'http-envoy-prom', containerPort: 15090 }] : [];
-    this.addWorkload(ns, kind, base, tier, labels, ports, kind === 'DaemonSet' && this.random.chance(0.3), sidecar);
+    const sidecar: ContainerPortSpec[] =
+      ns.labels['istio-injection'] === 'enabled' ? [{ name: 'http-envoy-prom', containerPort: 15090 }] : [];
+    this.addWorkload(
+      ns,
+      kind,
+      base,
+      tier,
+      labels,
+      ports,
+      kind === 'DaemonSet' && this.random.chance(0.3),
+      sidecar,
+    );
   }
 
   /** Adds one workload; `app` is made unique within the namespace (`-2`, `-3`... on repeats). */
@@ -352,7 +534,8 @@ class Generator {
     let app = base;
     for (let n = 2; ns.workloads.some((w) => w.app === app); n++) app = `${base}-${n}`;
     const labels: Record<string, string> = { app, tier, ...extraLabels };
-    if (extraLabels['k8s-app'] !== undefined || extraLabels['app.kubernetes.io/name'] !== undefined) delete labels['app'];
+    if (extraLabels['k8s-app'] !== undefined || extraLabels['app.kubernetes.io/name'] !== undefined)
+      delete labels['app'];
     const info: WorkloadInfo = { namespace: ns, app, tier, labels, ports };
     ns.workloads.push(info);
     this.allWorkloads.push(info);
@@ -363,18 +546,39 @@ class Generator {
         ...(ports.length > 0 ? { ports: ports.map((p) => ({ ...p })) } : {}),
       },
     ];
-    if (sidecarPorts.length > 0) containers.push({ name: 'istio-proxy', image: 'docker.io/istio/proxyv2:1.22.0', ports: sidecarPorts.map((p) => ({ ...p })) });
+    if (sidecarPorts.length > 0)
+      containers.push({
+        name: 'istio-proxy',
+        image: 'docker.io/istio/proxyv2:1.22.0',
+        ports: sidecarPorts.map((p) => ({ ...p })),
+      });
     const podSpec: Manifest = { containers, ...(hostNetwork ? { hostNetwork: true } : {}) };
     const metadata = { name: app, namespace: ns.name };
     if (kind === 'Pod') {
       const ip = this.nextPodIp();
-      this.items.push({ apiVersion: 'v1', kind: 'Pod', metadata: { ...metadata, labels }, spec: podSpec, status: { phase: 'Running', podIP: ip, podIPs: [{ ip }] } });
+      this.items.push({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { ...metadata, labels },
+        spec: podSpec,
+        status: { phase: 'Running', podIP: ip, podIPs: [{ ip }] },
+      });
       return;
     }
     const template = { metadata: { labels }, spec: podSpec };
     const selector = { matchLabels: { ...(labels['app'] !== undefined ? { app } : extraLabels) } };
     if (kind === 'CronJob') {
-      this.items.push({ apiVersion: 'batch/v1', kind, metadata, spec: { schedule: '*/15 * * * *', jobTemplate: { spec: { template: { ...template, spec: { ...podSpec, restartPolicy: 'OnFailure' } } } } } });
+      this.items.push({
+        apiVersion: 'batch/v1',
+        kind,
+        metadata,
+        spec: {
+          schedule: '*/15 * * * *',
+          jobTemplate: {
+            spec: { template: { ...template, spec: { ...podSpec, restartPolicy: 'OnFailure' } } },
+          },
+        },
+      });
       return;
     }
     const spec: Manifest = { selector, template };
@@ -464,7 +668,8 @@ class Generator {
 
   /** The ports of a rule that reaches `w`: its named ports (mostly), or their numbers. */
   private portsFor(w: WorkloadInfo | undefined, numeric = 0.3): Manifest[] | undefined {
-    if (w === undefined || w.ports.length === 0) return this.random.chance(0.5) ? undefined : [{ protocol: 'TCP', port: 8080 }];
+    if (w === undefined || w.ports.length === 0)
+      return this.random.chance(0.5) ? undefined : [{ protocol: 'TCP', port: 8080 }];
     const main = w.ports.filter((p) => p.name !== 'metrics');
     const chosen = main.length > 0 ? main : w.ports;
     return chosen.map((p) => {
@@ -478,14 +683,19 @@ class Generator {
     if (type === 'Ingress' ? ns.denyIngress : ns.denyEgress) {
       // Already there: a second, narrower deny on one tier (teams do write these).
       const w = this.workloadIn(ns);
-      this.addPolicy(ns, `deny-${type.toLowerCase()}-tier`, { podSelector: w ? { matchLabels: { tier: w.tier } } : {}, policyTypes: [type] });
+      this.addPolicy(ns, `deny-${type.toLowerCase()}-tier`, {
+        podSelector: w ? { matchLabels: { tier: w.tier } } : {},
+        policyTypes: [type],
+      });
       return;
     }
     if (type === 'Ingress') ns.denyIngress = true;
     else ns.denyEgress = true;
     // Written either way: with policyTypes, or (ingress only) with `ingress: []` and policyTypes left out.
     const spec: Manifest =
-      type === 'Ingress' && this.random.chance(0.3) ? { podSelector: {}, ingress: [] } : { podSelector: {}, policyTypes: [type] };
+      type === 'Ingress' && this.random.chance(0.3)
+        ? { podSelector: {}, ingress: [] }
+        : { podSelector: {}, policyTypes: [type] };
     this.addPolicy(ns, `default-deny-${type.toLowerCase()}`, spec);
   }
 
@@ -496,10 +706,21 @@ class Generator {
       policyTypes: ['Egress'],
       egress: [
         {
-          to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+          to: [
+            {
+              namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+              podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+            },
+          ],
           ports: named
-            ? [{ protocol: 'UDP', port: 'dns' }, { protocol: 'TCP', port: 'dns-tcp' }]
-            : [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
+            ? [
+                { protocol: 'UDP', port: 'dns' },
+                { protocol: 'TCP', port: 'dns-tcp' },
+              ]
+            : [
+                { protocol: 'UDP', port: 53 },
+                { protocol: 'TCP', port: 53 },
+              ],
         },
       ],
     });
@@ -510,7 +731,12 @@ class Generator {
     this.addPolicy(kubeSystem, 'allow-dns-ingress', {
       podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
       policyTypes: ['Ingress'],
-      ingress: [{ from: [{ namespaceSelector: {} }], ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }, { port: 'metrics' }] }],
+      ingress: [
+        {
+          from: [{ namespaceSelector: {} }],
+          ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }, { port: 'metrics' }],
+        },
+      ],
     });
   }
 
@@ -523,7 +749,16 @@ class Generator {
     this.addPolicy(ns, `allow-${fromTier}-to-${target?.tier ?? 'all'}`, {
       podSelector: this.subjectFor(target, 0.4),
       policyTypes: ['Ingress'],
-      ingress: [{ from: [{ podSelector: source ? { matchLabels: appLabels(source) } : { matchLabels: { tier: fromTier } } }], ...optional('ports', this.portsFor(target)) }],
+      ingress: [
+        {
+          from: [
+            {
+              podSelector: source ? { matchLabels: appLabels(source) } : { matchLabels: { tier: fromTier } },
+            },
+          ],
+          ...optional('ports', this.portsFor(target)),
+        },
+      ],
     });
   }
 
@@ -538,7 +773,9 @@ class Generator {
         : this.random.chance(0.5)
           ? { team: other.namespace.team }
           : { 'kubernetes.io/metadata.name': other.namespace.name };
-      const podSelector = this.random.chance(0.7) ? { matchLabels: appLabels(other) } : { matchLabels: { tier: other.tier } };
+      const podSelector = this.random.chance(0.7)
+        ? { matchLabels: appLabels(other) }
+        : { matchLabels: { tier: other.tier } };
       peers.push({ namespaceSelector: { matchLabels: nsLabels }, podSelector });
     }
     this.addPolicy(ns, 'allow-from-partners', {
@@ -552,12 +789,19 @@ class Generator {
   private allowPrometheusScrape(ns: NamespaceInfo): void {
     const byNumber = this.random.chance(0.3);
     this.addPolicy(ns, 'allow-prometheus', {
-      podSelector: this.random.chance(0.6) ? {} : { matchExpressions: [{ key: 'tier', operator: 'In', values: ['frontend', 'backend'] }] },
+      podSelector: this.random.chance(0.6)
+        ? {}
+        : { matchExpressions: [{ key: 'tier', operator: 'In', values: ['frontend', 'backend'] }] },
       policyTypes: ['Ingress'],
       ingress: [
         {
           from: [{ namespaceSelector: {}, podSelector: { matchLabels: { app: 'prometheus' } } }],
-          ports: byNumber ? [{ protocol: 'TCP', port: 9090 }, { protocol: 'TCP', port: 15090 }] : [{ port: 'metrics' }, { port: 'http-envoy-prom' }],
+          ports: byNumber
+            ? [
+                { protocol: 'TCP', port: 9090 },
+                { protocol: 'TCP', port: 15090 },
+              ]
+            : [{ port: 'metrics' }, { port: 'http-envoy-prom' }],
         },
       ],
     });
@@ -569,7 +813,12 @@ class Generator {
     this.addPolicy(ns, 'allow-ingress-nginx', {
       podSelector: this.random.chance(0.5) ? { matchLabels: { tier: 'frontend' } } : this.subjectFor(target),
       policyTypes: ['Ingress'],
-      ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }], ports: [{ protocol: 'TCP', port: this.random.chance(0.5) ? 'http' : 8080 }] }],
+      ingress: [
+        {
+          from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }],
+          ports: [{ protocol: 'TCP', port: this.random.chance(0.5) ? 'http' : 8080 }],
+        },
+      ],
     });
   }
 
@@ -577,10 +826,17 @@ class Generator {
   private matchExpressionsPolicy(ns: NamespaceInfo): void {
     const target = this.workloadIn(ns, ['backend', 'cache']);
     const tiers = this.random.sample<Tier>(['frontend', 'backend', 'db', 'cache'], 1 + this.random.int(2));
-    const nsExpressions: Manifest[] = [{ key: 'env', operator: 'NotIn', values: this.random.chance(0.5) ? ['dev'] : ['dev', 'staging'] }];
+    const nsExpressions: Manifest[] = [
+      { key: 'env', operator: 'NotIn', values: this.random.chance(0.5) ? ['dev'] : ['dev', 'staging'] },
+    ];
     if (this.random.chance(0.5)) nsExpressions.push({ key: 'team', operator: 'Exists' });
     if (this.random.chance(0.4)) nsExpressions.push({ key: 'quarantine', operator: 'DoesNotExist' });
-    if (this.random.chance(0.3)) nsExpressions.push({ key: 'team', operator: 'In', values: this.random.sample(TEAMS, 2 + this.random.int(3)) });
+    if (this.random.chance(0.3))
+      nsExpressions.push({
+        key: 'team',
+        operator: 'In',
+        values: this.random.sample(TEAMS, 2 + this.random.int(3)),
+      });
     const podExpressions: Manifest[] = [{ key: 'tier', operator: 'In', values: tiers }];
     if (this.random.chance(0.4)) podExpressions.push({ key: 'version', operator: 'NotIn', values: ['v2'] });
     if (this.random.chance(0.3)) podExpressions.push({ key: 'track', operator: 'DoesNotExist' });
@@ -590,7 +846,17 @@ class Generator {
           ? { matchExpressions: [{ key: 'tier', operator: 'In', values: ['backend', 'cache'] }] }
           : { matchLabels: appLabels(target), matchExpressions: [{ key: 'version', operator: 'Exists' }] },
       policyTypes: ['Ingress'],
-      ingress: [{ from: [{ namespaceSelector: { matchExpressions: nsExpressions }, podSelector: { matchExpressions: podExpressions } }], ...optional('ports', this.portsFor(target, 0.5)) }],
+      ingress: [
+        {
+          from: [
+            {
+              namespaceSelector: { matchExpressions: nsExpressions },
+              podSelector: { matchExpressions: podExpressions },
+            },
+          ],
+          ...optional('ports', this.portsFor(target, 0.5)),
+        },
+      ],
     });
   }
 
@@ -605,7 +871,15 @@ class Generator {
     this.addPolicy(ns, 'allow-internet-egress', {
       podSelector: this.subjectFor(target, 0.3),
       policyTypes: ['Egress'],
-      egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0', except } }], ports: [{ protocol: 'TCP', port: 443 }, ...(this.random.chance(0.3) ? [{ protocol: 'TCP', port: 80 }] : [])] }],
+      egress: [
+        {
+          to: [{ ipBlock: { cidr: '0.0.0.0/0', except } }],
+          ports: [
+            { protocol: 'TCP', port: 443 },
+            ...(this.random.chance(0.3) ? [{ protocol: 'TCP', port: 80 }] : []),
+          ],
+        },
+      ],
     });
   }
 
@@ -614,7 +888,10 @@ class Generator {
     const target = this.workloadIn(ns, ['frontend', 'backend']);
     const blocks = this.random.sample(this.ipv4Blocks, 1 + this.random.int(3));
     const egress = this.random.chance(0.3);
-    const rule = { [egress ? 'to' : 'from']: blocks.map((b) => this.ipBlock(b)), ...optional('ports', egress ? [{ protocol: 'TCP', port: 443 }] : this.portsFor(target)) };
+    const rule = {
+      [egress ? 'to' : 'from']: blocks.map((b) => this.ipBlock(b)),
+      ...optional('ports', egress ? [{ protocol: 'TCP', port: 443 }] : this.portsFor(target)),
+    };
     this.addPolicy(ns, egress ? 'allow-partner-egress' : 'allow-partner-ingress', {
       podSelector: this.subjectFor(target),
       policyTypes: [egress ? 'Egress' : 'Ingress'],
@@ -629,7 +906,9 @@ class Generator {
     this.addPolicy(ns, egress ? 'allow-v6-egress' : 'allow-v6-ingress', {
       podSelector: this.subjectFor(target),
       policyTypes: [egress ? 'Egress' : 'Ingress'],
-      [egress ? 'egress' : 'ingress']: [{ [egress ? 'to' : 'from']: [this.ipBlock(block)], ports: [{ protocol: 'TCP', port: 443 }] }],
+      [egress ? 'egress' : 'ingress']: [
+        { [egress ? 'to' : 'from']: [this.ipBlock(block)], ports: [{ protocol: 'TCP', port: 443 }] },
+      ],
     });
   }
 
@@ -640,7 +919,12 @@ class Generator {
       this.addPolicy(ns, 'allow-nodeports', {
         podSelector: this.subjectFor(target),
         policyTypes: ['Ingress'],
-        ingress: [{ from: [{ ipBlock: { cidr: '10.0.0.0/16' } }], ports: [{ protocol: 'TCP', port: 30000, endPort: 32767 }] }],
+        ingress: [
+          {
+            from: [{ ipBlock: { cidr: '10.0.0.0/16' } }],
+            ports: [{ protocol: 'TCP', port: 30000, endPort: 32767 }],
+          },
+        ],
       });
       return;
     }
@@ -652,7 +936,10 @@ class Generator {
       egress: [
         {
           to: [{ namespaceSelector: { matchLabels: { team: other.namespace.team } } }],
-          ports: [{ protocol: 'TCP', port: first, endPort: first + 99 }, ...(this.random.chance(0.3) ? [{ protocol: 'UDP', port: 5000, endPort: 5100 }] : [])],
+          ports: [
+            { protocol: 'TCP', port: first, endPort: first + 99 },
+            ...(this.random.chance(0.3) ? [{ protocol: 'UDP', port: 5000, endPort: 5100 }] : []),
+          ],
         },
       ],
     });
@@ -661,28 +948,55 @@ class Generator {
   /** A rule `{}`: allow all ingress to the public frontends. */
   private allowAllIngress(ns: NamespaceInfo): void {
     const target = this.workloadIn(ns, ['frontend']);
-    this.addPolicy(ns, 'allow-all-ingress', { podSelector: this.subjectFor(target, 0.5), policyTypes: ['Ingress'], ingress: [{}] });
+    this.addPolicy(ns, 'allow-all-ingress', {
+      podSelector: this.subjectFor(target, 0.5),
+      policyTypes: ['Ingress'],
+      ingress: [{}],
+    });
   }
 
   private allowAllEgress(ns: NamespaceInfo): void {
     const target = this.workloadIn(ns);
-    this.addPolicy(ns, 'allow-all-egress', { podSelector: this.subjectFor(target), policyTypes: ['Egress'], egress: [{}] });
+    this.addPolicy(ns, 'allow-all-egress', {
+      podSelector: this.subjectFor(target),
+      policyTypes: ['Egress'],
+      egress: [{}],
+    });
   }
 
   /** backend → db/cache in the namespace, by named port (resolved at the destination). */
   private egressToDatastores(ns: NamespaceInfo): void {
     const source = this.workloadIn(ns, ['backend']);
     const store = this.workloadIn(ns, ['db', 'cache']);
-    const to: Manifest[] = [{ podSelector: store && this.random.chance(0.6) ? { matchLabels: appLabels(store) } : { matchExpressions: [{ key: 'tier', operator: 'In', values: ['db', 'cache'] }] } }];
+    const to: Manifest[] = [
+      {
+        podSelector:
+          store && this.random.chance(0.6)
+            ? { matchLabels: appLabels(store) }
+            : { matchExpressions: [{ key: 'tier', operator: 'In', values: ['db', 'cache'] }] },
+      },
+    ];
     const ports = this.random.chance(0.6)
       ? this.random.sample(NAMED_DB_PORTS, 1 + this.random.int(3)).map((port) => ({ protocol: 'TCP', port }))
-      : [{ protocol: 'TCP', port: 5432 }, { protocol: 'TCP', port: 6379 }];
+      : [
+          { protocol: 'TCP', port: 5432 },
+          { protocol: 'TCP', port: 6379 },
+        ];
     // Written as an egress policy, or (as often) with both types in one.
     const both = this.random.chance(0.3);
     this.addPolicy(ns, 'allow-backend-to-datastores', {
       podSelector: this.subjectFor(source, 0.5),
       policyTypes: both ? ['Ingress', 'Egress'] : ['Egress'],
-      ...(both ? { ingress: [{ from: [{ podSelector: { matchLabels: { tier: 'frontend' } } }], ports: [{ port: 'http' }, { port: 'grpc' }] }] } : {}),
+      ...(both
+        ? {
+            ingress: [
+              {
+                from: [{ podSelector: { matchLabels: { tier: 'frontend' } } }],
+                ports: [{ port: 'http' }, { port: 'grpc' }],
+              },
+            ],
+          }
+        : {}),
       egress: [{ to, ports }],
     });
   }
@@ -692,7 +1006,17 @@ class Generator {
     const other = this.random.pick(this.allWorkloads);
     this.addPolicy(ns, 'allow-sctp-signalling', {
       podSelector: this.subjectFor(target, 0),
-      ingress: [{ from: [{ namespaceSelector: { matchLabels: { env: other.namespace.env } }, podSelector: { matchLabels: { tier: 'backend' } } }], ports: [{ protocol: 'SCTP', port: this.random.chance(0.5) ? 36412 : 'sctp-sig' }] }],
+      ingress: [
+        {
+          from: [
+            {
+              namespaceSelector: { matchLabels: { env: other.namespace.env } },
+              podSelector: { matchLabels: { tier: 'backend' } },
+            },
+          ],
+          ports: [{ protocol: 'SCTP', port: this.random.chance(0.5) ? 36412 : 'sctp-sig' }],
+        },
+      ],
     });
   }
 
@@ -702,8 +1026,16 @@ class Generator {
     this.addPolicy(ns, 'allow-apiserver', {
       podSelector: this.subjectFor(target),
       egress: [
-        { to: [{ ipBlock: { cidr: '10.96.0.1/32' } }, { ipBlock: { cidr: '10.0.0.0/16' } }], ports: [{ protocol: 'TCP', port: 443 }, { protocol: 'TCP', port: 6443 }] },
-        ...(this.random.chance(0.2) ? [{ to: [{ ipBlock: { cidr: '169.254.169.254/32' } }], ports: [{ port: 80 }] }] : []),
+        {
+          to: [{ ipBlock: { cidr: '10.96.0.1/32' } }, { ipBlock: { cidr: '10.0.0.0/16' } }],
+          ports: [
+            { protocol: 'TCP', port: 443 },
+            { protocol: 'TCP', port: 6443 },
+          ],
+        },
+        ...(this.random.chance(0.2)
+          ? [{ to: [{ ipBlock: { cidr: '169.254.169.254/32' } }], ports: [{ port: 80 }] }]
+          : []),
       ],
     });
   }
@@ -712,9 +1044,19 @@ class Generator {
   private canaryPolicy(ns: NamespaceInfo): void {
     const target = this.workloadIn(ns, ['backend', 'frontend']);
     this.addPolicy(ns, 'allow-canary', {
-      podSelector: target ? { matchLabels: { ...appLabels(target), version: 'v2' } } : { matchLabels: { version: 'v2' } },
+      podSelector: target
+        ? { matchLabels: { ...appLabels(target), version: 'v2' } }
+        : { matchLabels: { version: 'v2' } },
       policyTypes: ['Ingress'],
-      ingress: [{ from: [{ podSelector: { matchLabels: { app: 'gateway' } } }, { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }], ...optional('ports', this.portsFor(target)) }],
+      ingress: [
+        {
+          from: [
+            { podSelector: { matchLabels: { app: 'gateway' } } },
+            { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } },
+          ],
+          ...optional('ports', this.portsFor(target)),
+        },
+      ],
     });
   }
 }

@@ -74,7 +74,9 @@ function describeMachine(): Machine {
     cpuModel: /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? 'unknown',
     node: process.version,
     kernel: release(),
-    rssMethod: existsSync(TIME) ? `${TIME} -v (Maximum resident set size)` : 'node --import hook printing process.resourceUsage().maxRSS',
+    rssMethod: existsSync(TIME)
+      ? `${TIME} -v (Maximum resident set size)`
+      : 'node --import hook printing process.resourceUsage().maxRSS',
   };
 }
 
@@ -83,7 +85,9 @@ function describeMachine(): Machine {
 /** True when some src/*.ts (not a test) is newer than its compiled dist/src/*.js, or has none. */
 function distIsStale(): boolean {
   const walk = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)],
+    );
   for (const file of walk(join(ROOT, 'src'))) {
     if (!file.endsWith('.ts') || file.endsWith('.test.ts')) continue;
     const compiled = join(ROOT, 'dist', relative(ROOT, file)).replace(/\.ts$/, '.js');
@@ -99,7 +103,10 @@ function buildIfStale(): void {
   }
   log('dist is stale: npm run build');
   const result = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
-  if (result.status !== 0) throw new Error('npm run build failed; fix the build, or run with --no-build to measure the existing dist');
+  if (result.status !== 0)
+    throw new Error(
+      'npm run build failed; fix the build, or run with --no-build to measure the existing dist',
+    );
 }
 
 // ---- a quiet machine ------------------------------------------------------------------------------------------
@@ -108,7 +115,12 @@ function buildIfStale(): void {
 async function cpuBusy(ms: number): Promise<number | undefined> {
   const read = (): { idle: number; total: number } | undefined => {
     if (!existsSync('/proc/stat')) return undefined;
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const fields = readFileSync('/proc/stat', 'utf8')
+      .split('\n')[0]!
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
     const total = fields.reduce((a, b) => a + b, 0);
     return { idle: (fields[3] ?? 0) + (fields[4] ?? 0), total };
   };
@@ -134,7 +146,9 @@ async function waitForQuiet(maxSeconds = 60): Promise<number | undefined> {
     }
     if (waited > maxSeconds * 1000 || quietBudgetMs - waited <= 0) {
       quietBudgetMs -= waited;
-      log(`machine still ${(busy * 100).toFixed(0)}% busy after ${(waited / 1000).toFixed(0)} s of waiting; measuring anyway`);
+      log(
+        `machine still ${(busy * 100).toFixed(0)}% busy after ${(waited / 1000).toFixed(0)} s of waiting; measuring anyway`,
+      );
       return busy;
     }
   }
@@ -162,7 +176,8 @@ interface CliRun {
   readonly busyBefore?: number;
 }
 
-const RSS_HOOK = 'data:text/javascript,process.on("exit",()=>{process.stderr.write("\\nBULKHEAD_BENCH_MAXRSS_KB="+process.resourceUsage().maxRSS+"\\n")})';
+const RSS_HOOK =
+  'data:text/javascript,process.on("exit",()=>{process.stderr.write("\\nBULKHEAD_BENCH_MAXRSS_KB="+process.resourceUsage().maxRSS+"\\n")})';
 
 /** Runs `node bin/bulkhead.js reach FILE --stats --format json` in a child; wall time, peak RSS, the stats. */
 async function runCli(file: string): Promise<CliRun> {
@@ -175,7 +190,9 @@ function spawnCli(file: string): Promise<CliRun> {
   const cli = [join(ROOT, 'bin', 'bulkhead.js'), 'reach', file, '--stats', '--format', 'json'];
   const useTime = existsSync(TIME);
   const timeOut = join(tmpdir(), `bulkhead-bench-time-${process.pid}.txt`);
-  const [command, args] = useTime ? [TIME, ['-v', '-o', timeOut, process.execPath, ...cli]] : [process.execPath, ['--import', RSS_HOOK, ...cli]];
+  const [command, args] = useTime
+    ? [TIME, ['-v', '-o', timeOut, process.execPath, ...cli]]
+    : [process.execPath, ['--import', RSS_HOOK, ...cli]];
   return new Promise((resolve) => {
     const started = performance.now();
     // Own process group, so that a timeout kills the measured node process too, not only /usr/bin/time.
@@ -202,21 +219,44 @@ function spawnCli(file: string): Promise<CliRun> {
       }
       const peakRssMiB = Number.isFinite(rssKb) ? rssKb / 1024 : undefined;
       if (timedOut) {
-        resolve({ ok: false, exitCode: code, wallSeconds, peakRssMiB, error: `timed out after ${CHILD_TIMEOUT_MS / 1000} s` });
+        resolve({
+          ok: false,
+          exitCode: code,
+          wallSeconds,
+          peakRssMiB,
+          error: `timed out after ${CHILD_TIMEOUT_MS / 1000} s`,
+        });
         return;
       }
       try {
         const stats = JSON.parse(stdout) as CliStats;
-        resolve({ ok: code === 0, exitCode: code, wallSeconds, peakRssMiB, stats, ...(code === 0 ? {} : { error: firstLines(stderr) }) });
+        resolve({
+          ok: code === 0,
+          exitCode: code,
+          wallSeconds,
+          peakRssMiB,
+          stats,
+          ...(code === 0 ? {} : { error: firstLines(stderr) }),
+        });
       } catch {
-        resolve({ ok: false, exitCode: code, wallSeconds, peakRssMiB, error: firstLines(stderr) || 'no JSON on stdout' });
+        resolve({
+          ok: false,
+          exitCode: code,
+          wallSeconds,
+          peakRssMiB,
+          error: firstLines(stderr) || 'no JSON on stdout',
+        });
       }
     });
   });
 }
 
 function firstLines(text: string): string {
-  return text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('BULKHEAD_BENCH_MAXRSS_KB=')).slice(0, 3).join(' | ');
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith('BULKHEAD_BENCH_MAXRSS_KB='))
+    .slice(0, 3)
+    .join(' | ');
 }
 
 // ---- cluster files --------------------------------------------------------------------------------------------
@@ -236,7 +276,9 @@ function clusterFile(dir: string, size: Size, seed: number): string {
     generated.add(file);
     const started = performance.now();
     writeCluster(file, generateCluster({ ...size, seed }));
-    log(`generated ${file} (${(statSync(file).size / 2 ** 20).toFixed(1)} MiB) in ${((performance.now() - started) / 1000).toFixed(2)} s`);
+    log(
+      `generated ${file} (${(statSync(file).size / 2 ** 20).toFixed(1)} MiB) in ${((performance.now() - started) / 1000).toFixed(2)} s`,
+    );
   }
   return file;
 }
@@ -246,9 +288,15 @@ function loadGenerated(spec: ClusterSpec): Cluster {
   const text = JSON.stringify(generateCluster(spec));
   const loaded = loadCluster([{ name: `generated-${spec.workloads}.json`, text }]);
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
-  if (errors.length > 0) throw new Error(`the generated cluster has ${errors.length} error diagnostic(s), first: ${errors[0]!.code} ${errors[0]!.message}`);
+  if (errors.length > 0)
+    throw new Error(
+      `the generated cluster has ${errors.length} error diagnostic(s), first: ${errors[0]!.code} ${errors[0]!.message}`,
+    );
   const warnings = loaded.diagnostics.filter((d) => d.severity === 'warning');
-  if (warnings.length > 0) log(`note: the generated cluster has ${warnings.length} warning(s), first: ${warnings[0]!.code} ${warnings[0]!.message}`);
+  if (warnings.length > 0)
+    log(
+      `note: the generated cluster has ${warnings.length} warning(s), first: ${warnings[0]!.code} ${warnings[0]!.message}`,
+    );
   return loaded.cluster;
 }
 
@@ -264,7 +312,9 @@ interface Headline {
 }
 
 async function headline(dir: string, options: Options): Promise<Headline> {
-  const size = options.quick ? { workloads: 2000, namespaces: 200, policies: 1000 } : { workloads: 10_000, namespaces: 1000, policies: 5000 };
+  const size = options.quick
+    ? { workloads: 2000, namespaces: 200, policies: 1000 }
+    : { workloads: 10_000, namespaces: 1000, policies: 5000 };
   const file = clusterFile(dir, size, options.seed);
   const runs: CliRun[] = [];
   for (let i = 0; i < options.runs; i++) {
@@ -285,7 +335,9 @@ async function headline(dir: string, options: Options): Promise<Headline> {
 
 function describeRun(run: CliRun): string {
   const s = run.stats;
-  const detail = s ? `load ${s.loadSeconds.toFixed(2)} s, model ${s.modelSeconds.toFixed(2)} s, classes ${s.classes}, allowed pairs ${s.allowedPairs}` : '';
+  const detail = s
+    ? `load ${s.loadSeconds.toFixed(2)} s, model ${s.modelSeconds.toFixed(2)} s, classes ${s.classes}, allowed pairs ${s.allowedPairs}`
+    : '';
   const busy = run.busyBefore === undefined ? '' : ` [CPU ${(run.busyBefore * 100).toFixed(0)}% busy before]`;
   return `${run.ok ? 'ok' : `FAILED (${run.error ?? `exit ${run.exitCode}`})`}${busy} wall ${run.wallSeconds.toFixed(2)} s, peak RSS ${fmtMiB(run.peakRssMiB)}${detail ? `, ${detail}` : ''}`;
 }
@@ -334,7 +386,9 @@ function portBoundaries(cluster: Cluster): Record<Protocol, number[]> {
 }
 
 async function compare(options: Options): Promise<Compare> {
-  const size = options.quick ? { workloads: 500, namespaces: 50, policies: 250 } : { workloads: 2000, namespaces: 200, policies: 1000 };
+  const size = options.quick
+    ? { workloads: 500, namespaces: 50, policies: 250 }
+    : { workloads: 2000, namespaces: 200, policies: 1000 };
   const cluster = loadGenerated({ ...size, seed: options.seed });
   const n = cluster.workloads.length;
   await waitForQuiet();
@@ -366,7 +420,10 @@ async function compare(options: Options): Promise<Compare> {
   let k = 0;
   for (const [src, dst] of pairs) {
     for (const protocol of PROTOCOLS) {
-      for (const port of boundaries[protocol]) answers[k++] = allowed(cluster, workload(src), workload(dst), protocol, port, referenceOptions) ? 1 : 0;
+      for (const port of boundaries[protocol])
+        answers[k++] = allowed(cluster, workload(src), workload(dst), protocol, port, referenceOptions)
+          ? 1
+          : 0;
     }
   }
   const naiveSampleSeconds = (performance.now() - started) / 1000;
@@ -383,7 +440,9 @@ async function compare(options: Options): Promise<Compare> {
         if (engine !== (answers[k++] === 1)) {
           mismatches++;
           if (mismatchExamples.length < 5) {
-            mismatchExamples.push(`${cluster.workloads[src]!.id} -> ${cluster.workloads[dst]!.id} ${protocol}/${port}: engine ${engine ? 'allows' : 'denies'}, naive ${engine ? 'denies' : 'allows'}`);
+            mismatchExamples.push(
+              `${cluster.workloads[src]!.id} -> ${cluster.workloads[dst]!.id} ${protocol}/${port}: engine ${engine ? 'allows' : 'denies'}, naive ${engine ? 'denies' : 'allows'}`,
+            );
           }
         }
       }
@@ -393,7 +452,9 @@ async function compare(options: Options): Promise<Compare> {
   const naivePerPairMs = (naiveSampleSeconds * 1000) / pairs.length;
   const naiveExtrapolatedSeconds = (naivePerPairMs / 1000) * allPairs;
   const engineMedianSeconds = median(engineBuildSeconds);
-  log(`naive: ${pairs.length} pairs x ${queriesPerPair} queries in ${naiveSampleSeconds.toFixed(2)} s; ${mismatches} mismatch(es) with the engine`);
+  log(
+    `naive: ${pairs.length} pairs x ${queriesPerPair} queries in ${naiveSampleSeconds.toFixed(2)} s; ${mismatches} mismatch(es) with the engine`,
+  );
   return {
     size,
     engineBuildSeconds,
@@ -401,7 +462,11 @@ async function compare(options: Options): Promise<Compare> {
     engineStats: engineStats!,
     sampledPairs: pairs.length,
     queriesPerPair,
-    boundariesByProtocol: { TCP: boundaries.TCP.length, UDP: boundaries.UDP.length, SCTP: boundaries.SCTP.length },
+    boundariesByProtocol: {
+      TCP: boundaries.TCP.length,
+      UDP: boundaries.UDP.length,
+      SCTP: boundaries.SCTP.length,
+    },
     naiveSampleSeconds,
     naivePerPairMs,
     allPairs,
@@ -519,9 +584,14 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const started = performance.now();
   const machine = describeMachine();
-  const git = spawnSync('git', ['describe', '--always', '--dirty'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
+  const git = spawnSync('git', ['describe', '--always', '--dirty'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  }).stdout.trim();
   log(`commit ${git || 'unknown'}`);
-  log(`machine: ${machine.nproc} CPUs, ${machine.cpuModel}, node ${machine.node}; peak RSS via ${machine.rssMethod}`);
+  log(
+    `machine: ${machine.nproc} CPUs, ${machine.cpuModel}, node ${machine.node}; peak RSS via ${machine.rssMethod}`,
+  );
   const needsCli = options.only.has('headline') || options.only.has('scaling');
   if (needsCli && options.build) buildIfStale();
   const dir = join(tmpdir(), 'bulkhead-bench');
@@ -531,7 +601,13 @@ async function main(): Promise<void> {
   const head = options.only.has('headline') ? await headline(dir, options) : undefined;
   const scaled = options.only.has('scaling') ? await scaling(dir, options) : undefined;
 
-  const markdown = [head ? headlineTable(head) : '', compared ? compareTable(compared) : '', scaled ? scalingTable(scaled) : ''].filter(Boolean).join('\n');
+  const markdown = [
+    head ? headlineTable(head) : '',
+    compared ? compareTable(compared) : '',
+    scaled ? scalingTable(scaled) : '',
+  ]
+    .filter(Boolean)
+    .join('\n');
   process.stdout.write(`\n${markdown}`);
   mkdirSync(RESULTS, { recursive: true });
   const result = {
@@ -546,7 +622,9 @@ async function main(): Promise<void> {
   };
   writeFileSync(join(RESULTS, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(join(RESULTS, 'latest.md'), markdown);
-  log(`wrote ${relative(ROOT, join(RESULTS, 'latest.json'))} and latest.md; whole bench ${fmtSeconds(result.benchSeconds)}`);
+  log(
+    `wrote ${relative(ROOT, join(RESULTS, 'latest.json'))} and latest.md; whole bench ${fmtSeconds(result.benchSeconds)}`,
+  );
   const failed = [...(head?.runs ?? []), ...(scaled ?? []).map((r) => r.run)].some((r) => !r.ok);
   if (failed) process.exitCode = 1;
 }

@@ -18,7 +18,9 @@ run(process.argv.slice(2), io).then(
   },
   (error) => {
     // Only bugs reach here: say so plainly, with the details for a bug report.
-    process.stderr.write(`bulkhead: internal error (please report it): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `bulkhead: internal error (please report it): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exitCode = 70;
   },
 );

@@ -15,7 +15,8 @@ export function sharedPath(...parts: string[]): string {
 /** True when ../shared is there; throws under CI, where its absence is a broken setup, not a reason to skip. */
 export function sharedAvailable(): boolean {
   if (existsSync(SHARED_DIR)) return true;
-  if (process.env['CI'] === 'true') throw new Error(`../shared is missing at ${SHARED_DIR}; CI needs it beside the project`);
+  if (process.env['CI'] === 'true')
+    throw new Error(`../shared is missing at ${SHARED_DIR}; CI needs it beside the project`);
   console.warn(`skipping: ../shared not found at ${SHARED_DIR} (the conformance suites live there)`);
   return false;
 }

@@ -3,7 +3,12 @@
 import { performance } from 'node:perf_hooks';
 import { AddressSet, parseCidr } from '../core/model/address-set.js';
 import { hasErrors, type Diagnostic } from '../core/diagnostics.js';
-import { Connectivity, type ConnectivityStats, type HostNetworkPods, type IpBlockPods } from '../core/engine/connectivity.js';
+import {
+  Connectivity,
+  type ConnectivityStats,
+  type HostNetworkPods,
+  type IpBlockPods,
+} from '../core/engine/connectivity.js';
 import { listConnections } from '../core/engine/connection-list.js';
 import { loadCluster } from '../k8s/load-cluster.js';
 import { readSources } from '../k8s/read-sources.js';
@@ -53,8 +58,16 @@ export async function reach(paths: readonly string[], options: ReachOptions, io:
   if (options.stats) {
     const stats = model.stats();
     const finished = performance.now();
-    const timing = { loadSeconds: (loadedAt - started) / 1000, modelSeconds: (finished - loadedAt) / 1000, totalSeconds: (finished - started) / 1000 };
-    io.stdout(options.format === 'json' ? `${JSON.stringify({ ...stats, ...timing }, null, 2)}\n` : renderStats(stats, timing));
+    const timing = {
+      loadSeconds: (loadedAt - started) / 1000,
+      modelSeconds: (finished - loadedAt) / 1000,
+      totalSeconds: (finished - started) / 1000,
+    };
+    io.stdout(
+      options.format === 'json'
+        ? `${JSON.stringify({ ...stats, ...timing }, null, 2)}\n`
+        : renderStats(stats, timing),
+    );
   } else {
     const rows = listConnections(model);
     io.stdout(renderConnections({ workloads: loaded.cluster.workloads, rows, diagnostics }, options.format));
@@ -68,7 +81,10 @@ function parsePodCidrs(texts: readonly string[]): AddressSet | undefined {
   let set = AddressSet.EMPTY;
   for (const text of texts) {
     const parsed = parseCidr(text);
-    if (parsed === undefined) throw new UsageError(`--pod-cidr "${text}" is not a valid CIDR (e.g. 10.244.0.0/16 or fd00:10:244::/56)`);
+    if (parsed === undefined)
+      throw new UsageError(
+        `--pod-cidr "${text}" is not a valid CIDR (e.g. 10.244.0.0/16 or fd00:10:244::/56)`,
+      );
     set = set.union(parsed.set);
   }
   return set;

@@ -24,29 +24,54 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .command('reach')
     .description('List who can talk to whom, on which ports (workloads and external address ranges).')
     .argument('<paths...>', 'manifest files or directories (.yaml, .yml, .json; recursive); - reads stdin')
-    .addOption(new Option('-f, --format <format>', 'output format').choices(CONNECTION_FORMATS).default('txt'))
     .addOption(
-      new Option('--ipblock-pods <mode>', 'whether ipBlocks match pods by address (match) or only external addresses (ignore)')
+      new Option('-f, --format <format>', 'output format').choices(CONNECTION_FORMATS).default('txt'),
+    )
+    .addOption(
+      new Option(
+        '--ipblock-pods <mode>',
+        'whether ipBlocks match pods by address (match) or only external addresses (ignore)',
+      )
         .choices(['match', 'ignore'])
         .default('match'),
     )
     .addOption(
-      new Option('--host-network <model>', 'hostNetwork pods: never selected by policies (node) or selected like other pods (pod); default node with --ipblock-pods match, pod with ignore')
-        .choices(['node', 'pod']),
+      new Option(
+        '--host-network <model>',
+        'hostNetwork pods: never selected by policies (node) or selected like other pods (pod); default node with --ipblock-pods match, pod with ignore',
+      ).choices(['node', 'pod']),
     )
     .option('--pod-cidr <cidr>', "the cluster's pod address range (repeatable)", collect, [] as string[])
     .option('--stats', 'build the full model and print counts and time instead of the pair list', false)
     .option('--strict', 'analyse nothing when the input has errors', false)
     .option('-v, --verbose', 'also print informational notes', false)
-    .action(async (paths: string[], options: { format: ConnectionFormat; ipblockPods: IpBlockPods; hostNetwork?: HostNetworkPods; podCidr: string[]; stats: boolean; strict: boolean; verbose: boolean }) => {
-      exitCode = await reach(paths, options, io);
-    });
+    .action(
+      async (
+        paths: string[],
+        options: {
+          format: ConnectionFormat;
+          ipblockPods: IpBlockPods;
+          hostNetwork?: HostNetworkPods;
+          podCidr: string[];
+          stats: boolean;
+          strict: boolean;
+          verbose: boolean;
+        },
+      ) => {
+        exitCode = await reach(paths, options, io);
+      },
+    );
 
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT_OK;
+      if (
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        error.code === 'commander.help'
+      )
+        return EXIT_OK;
       return EXIT_USAGE;
     }
     if (error instanceof UsageError) {

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { renderPath, splitObjects } from './documents.js';
 
 const split = (text: string, name = 'f.yaml') => splitObjects({ name, text });
-const kinds = (text: string, name?: string): string[] => split(text, name).objects.map((o) => String(o.value['kind']));
+const kinds = (text: string, name?: string): string[] =>
+  split(text, name).objects.map((o) => String(o.value['kind']));
 
 /** 1-based line and column of the first occurrence of `needle` in `text`, computed independently. */
 function locate(text: string, needle: string, occurrence = 0): { line: number; column: number } {
@@ -22,7 +23,11 @@ describe('splitObjects: documents', () => {
   it.each<[string, string, string[]]>([
     ['one document', POD, ['Pod']],
     ['several documents', `${POD}---\n${POD.replace('Pod', 'Service')}`, ['Pod', 'Service']],
-    ['leading separator and empty documents are skipped', `---\n---\n${POD}---\n\n---\n# only a comment\n`, ['Pod']],
+    [
+      'leading separator and empty documents are skipped',
+      `---\n---\n${POD}---\n\n---\n# only a comment\n`,
+      ['Pod'],
+    ],
     ['document end markers', `${POD}...\n---\n${POD}`, ['Pod', 'Pod']],
     ['empty file', '', []],
     ['only comments', '# nothing here\n', []],
@@ -84,7 +89,9 @@ describe('splitObjects: documents', () => {
 
 describe('splitObjects: YAML 1.1 like kubectl', () => {
   const values = (body: string): Record<string, unknown> =>
-    split(`apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n${body}`).objects[0]!.value['data'] as Record<string, unknown>;
+    split(`apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n${body}`).objects[0]!.value[
+      'data'
+    ] as Record<string, unknown>;
 
   it.each<[string, unknown]>([
     ['on', true],
@@ -148,16 +155,21 @@ describe('splitObjects: List and typed lists', () => {
   });
 
   it('items of a typed list inherit its kind; items with a kind keep theirs', () => {
-    const text = 'apiVersion: v1\nkind: PodList\nitems:\n- metadata:\n    name: a\n- kind: Pod\n  metadata:\n    name: b\n';
+    const text =
+      'apiVersion: v1\nkind: PodList\nitems:\n- metadata:\n    name: a\n- kind: Pod\n  metadata:\n    name: b\n';
     const result = split(text);
-    expect(result.objects.map((o) => [o.value['kind'], (o.value['metadata'] as { name: string }).name])).toEqual([
+    expect(
+      result.objects.map((o) => [o.value['kind'], (o.value['metadata'] as { name: string }).name]),
+    ).toEqual([
       ['Pod', 'a'],
       ['Pod', 'b'],
     ]);
   });
 
   it('NetworkPolicyList items are NetworkPolicies', () => {
-    expect(kinds('{"kind":"NetworkPolicyList","items":[{"metadata":{"name":"p"}}]}', 'l.json')).toEqual(['NetworkPolicy']);
+    expect(kinds('{"kind":"NetworkPolicyList","items":[{"metadata":{"name":"p"}}]}', 'l.json')).toEqual([
+      'NetworkPolicy',
+    ]);
   });
 
   it('nested lists flatten recursively with full paths', () => {

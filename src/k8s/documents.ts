@@ -1,7 +1,16 @@
 // Splits source files into Kubernetes objects, keeping where each came from. YAML is read as YAML 1.1, like
 // kubectl; JSON takes a fast path and is re-read with positions only when a diagnostic needs a location.
 
-import { LineCounter, parseAllDocuments, isMap, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
+import {
+  LineCounter,
+  parseAllDocuments,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  type Document,
+  type Node,
+} from 'yaml';
 import type { Diagnostic, DiagnosticSeverity, SourceRange } from '../core/diagnostics.js';
 import type { SourceFile } from './read-sources.js';
 
@@ -50,7 +59,9 @@ export class SourceDocument {
       const segment = path[i]!;
       const last = i === path.length - 1;
       if (isMap(node)) {
-        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment));
+        const pair = node.items.find(
+          (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment),
+        );
         if (pair === undefined) return best;
         if (last && key) return rangeOfNode(pair.key) ?? best;
         node = pair.value;
@@ -141,7 +152,8 @@ function parseYaml(text: string): Document.Parsed[] {
     version: '1.1',
     prettyErrors: false,
     // kubectl converts YAML to JSON: timestamps stay strings.
-    customTags: (tags) => tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:timestamp'),
+    customTags: (tags) =>
+      tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:timestamp'),
   }) as Document.Parsed[];
 }
 
@@ -155,14 +167,36 @@ export function splitObjects(file: SourceFile): SplitResult {
   const source = new SourceDocument(file);
   const objects: ManifestObject[] = [];
   const diagnostics: Diagnostic[] = [];
-  const note = (code: string, severity: DiagnosticSeverity, message: string, doc: number, path: readonly PathSegment[], hint: string): void => {
+  const note = (
+    code: string,
+    severity: DiagnosticSeverity,
+    message: string,
+    doc: number,
+    path: readonly PathSegment[],
+    hint: string,
+  ): void => {
     const range = source.rangeOf(doc, path);
-    diagnostics.push({ code, severity, message, file: file.name, ...(range ? { range } : {}), path: renderPath(path), hint });
+    diagnostics.push({
+      code,
+      severity,
+      message,
+      file: file.name,
+      ...(range ? { range } : {}),
+      path: renderPath(path),
+      hint,
+    });
   };
   const addValue = (value: unknown, doc: number, base: readonly PathSegment[], itemKind?: string): void => {
     if (value === null || value === undefined) return; // an empty document
     if (typeof value !== 'object' || Array.isArray(value)) {
-      note('NOT_AN_OBJECT', 'warning', 'this document is not a Kubernetes object (expected a mapping with apiVersion and kind); skipped', doc, base, 'Remove it, or move non-manifest files out of the analysed paths.');
+      note(
+        'NOT_AN_OBJECT',
+        'warning',
+        'this document is not a Kubernetes object (expected a mapping with apiVersion and kind); skipped',
+        doc,
+        base,
+        'Remove it, or move non-manifest files out of the analysed paths.',
+      );
       return;
     }
     let object = value as Record<string, unknown>;
@@ -171,11 +205,20 @@ export function splitObjects(file: SourceFile): SplitResult {
     if (typeof kind === 'string' && kind.endsWith('List') && Array.isArray(object['items'])) {
       // Items of a typed list (`PodList`) may leave out their kind, as the API server's list output does.
       const inherited = kind === 'List' ? undefined : kind.slice(0, -'List'.length);
-      (object['items'] as unknown[]).forEach((item, i) => addValue(item, doc, [...base, 'items', i], inherited));
+      (object['items'] as unknown[]).forEach((item, i) =>
+        addValue(item, doc, [...base, 'items', i], inherited),
+      );
       return;
     }
     if (typeof kind !== 'string' || kind === '') {
-      note('MISSING_KIND', 'warning', 'object has no kind; skipped', doc, base, 'Every Kubernetes object needs apiVersion and kind.');
+      note(
+        'MISSING_KIND',
+        'warning',
+        'object has no kind; skipped',
+        doc,
+        base,
+        'Every Kubernetes object needs apiVersion and kind.',
+      );
       return;
     }
     objects.push({ source, doc, base, value: object });
@@ -197,7 +240,13 @@ export function splitObjects(file: SourceFile): SplitResult {
 
   const documents = source.yamlDocuments();
   if (source.parseFailure !== undefined) {
-    diagnostics.push({ code: 'YAML_SYNTAX', severity: 'error', message: `cannot parse: ${source.parseFailure}`, file: file.name, hint: 'Fix the YAML syntax; the file is skipped.' });
+    diagnostics.push({
+      code: 'YAML_SYNTAX',
+      severity: 'error',
+      message: `cannot parse: ${source.parseFailure}`,
+      file: file.name,
+      hint: 'Fix the YAML syntax; the file is skipped.',
+    });
     return { source, objects, diagnostics };
   }
   documents.forEach((document, doc) => {
@@ -219,7 +268,14 @@ export function splitObjects(file: SourceFile): SplitResult {
       value = document.toJS({ maxAliasCount: 1000 });
     } catch (error) {
       const reason = error instanceof RangeError ? 'nesting too deep' : firstLine(String(error));
-      diagnostics.push({ code: 'YAML_SYNTAX', severity: 'error', message: `cannot read document: ${reason}`, file: file.name, ...(rangeOfNode(document.contents) ? { range: rangeOfNode(document.contents)! } : {}), hint: 'Fix the YAML (aliases that expand too much are refused).' });
+      diagnostics.push({
+        code: 'YAML_SYNTAX',
+        severity: 'error',
+        message: `cannot read document: ${reason}`,
+        file: file.name,
+        ...(rangeOfNode(document.contents) ? { range: rangeOfNode(document.contents)! } : {}),
+        hint: 'Fix the YAML (aliases that expand too much are refused).',
+      });
       return;
     }
     addValue(value, doc, []);

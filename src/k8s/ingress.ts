@@ -14,7 +14,9 @@ export function readIngress(reader: ObjectReader, namespace: string, name: strin
   if (reader.record(['spec', 'defaultBackend']) !== undefined) add(['spec', 'defaultBackend']);
   if (reader.record(['spec', 'backend']) !== undefined) add(['spec', 'backend']);
   (reader.array(['spec', 'rules']) ?? []).forEach((_, r) => {
-    (reader.array(['spec', 'rules', r, 'http', 'paths']) ?? []).forEach((__, p) => add(['spec', 'rules', r, 'http', 'paths', p, 'backend']));
+    (reader.array(['spec', 'rules', r, 'http', 'paths']) ?? []).forEach((__, p) =>
+      add(['spec', 'rules', r, 'http', 'paths', p, 'backend']),
+    );
   });
   return { kind: 'Ingress', namespace, name, backends, source: reader.sourceRef() };
 }
@@ -41,7 +43,9 @@ export function readRoute(reader: ObjectReader, namespace: string, name: string)
     }
   };
   if (reader.record(['spec', 'to']) !== undefined) add(['spec', 'to']);
-  (reader.array(['spec', 'alternateBackends']) ?? []).forEach((_, i) => add(['spec', 'alternateBackends', i]));
+  (reader.array(['spec', 'alternateBackends']) ?? []).forEach((_, i) =>
+    add(['spec', 'alternateBackends', i]),
+  );
   return { kind: 'Route', namespace, name, backends, source: reader.sourceRef() };
 }
 

@@ -1,7 +1,15 @@
 // Kubernetes manifests → the normalized cluster model, with every problem collected as a diagnostic.
 
 import type { Diagnostic } from '../core/diagnostics.js';
-import type { Cluster, IngressRoute, Namespace, NetworkPolicy, Service, ServicePort, Workload } from '../core/model/cluster.js';
+import type {
+  Cluster,
+  IngressRoute,
+  Namespace,
+  NetworkPolicy,
+  Service,
+  ServicePort,
+  Workload,
+} from '../core/model/cluster.js';
 import { PROTOCOLS, type Protocol } from '../core/model/port-set.js';
 import { splitObjects, type ManifestObject, type SourceDocument } from './documents.js';
 import { readIngress, readRoute } from './ingress.js';
@@ -23,16 +31,48 @@ export interface LoadResult {
 
 /** Kinds that are Kubernetes objects but play no part in reachability: read, and skipped without a note. */
 const IRRELEVANT_KINDS = new Set([
-  'ConfigMap', 'Secret', 'ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding',
-  'PersistentVolume', 'PersistentVolumeClaim', 'StorageClass', 'Endpoints', 'EndpointSlice', 'Event',
-  'LimitRange', 'ResourceQuota', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'PriorityClass',
-  'CustomResourceDefinition', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration',
-  'IngressClass', 'Node', 'Lease', 'APIService', 'PodSecurityPolicy', 'VerticalPodAutoscaler',
-  'ControllerRevision', 'CSIDriver', 'CSINode', 'VolumeAttachment', 'RuntimeClass', 'Certificate', 'Issuer',
+  'ConfigMap',
+  'Secret',
+  'ServiceAccount',
+  'Role',
+  'RoleBinding',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'PersistentVolume',
+  'PersistentVolumeClaim',
+  'StorageClass',
+  'Endpoints',
+  'EndpointSlice',
+  'Event',
+  'LimitRange',
+  'ResourceQuota',
+  'HorizontalPodAutoscaler',
+  'PodDisruptionBudget',
+  'PriorityClass',
+  'CustomResourceDefinition',
+  'MutatingWebhookConfiguration',
+  'ValidatingWebhookConfiguration',
+  'IngressClass',
+  'Node',
+  'Lease',
+  'APIService',
+  'PodSecurityPolicy',
+  'VerticalPodAutoscaler',
+  'ControllerRevision',
+  'CSIDriver',
+  'CSINode',
+  'VolumeAttachment',
+  'RuntimeClass',
+  'Certificate',
+  'Issuer',
 ]);
 
 /** Admin-tier kinds: read by a later version; noted so that nobody thinks they were applied. */
-const NOT_YET_EVALUATED_KINDS = new Set(['AdminNetworkPolicy', 'BaselineAdminNetworkPolicy', 'ClusterNetworkPolicy']);
+const NOT_YET_EVALUATED_KINDS = new Set([
+  'AdminNetworkPolicy',
+  'BaselineAdminNetworkPolicy',
+  'ClusterNetworkPolicy',
+]);
 
 /** Loads every object of every file into one cluster. Never throws on bad input. */
 export function loadCluster(files: readonly SourceFile[]): LoadResult {
@@ -110,24 +150,57 @@ class ClusterBuilder {
 
   /** metadata.name and metadata.namespace (default: `default`), validated. */
   private readIdentity(reader: ObjectReader): NamedObject | undefined {
-    reader.checkKnownFields(['metadata'], [
-      'name', 'generateName', 'namespace', 'labels', 'annotations', 'ownerReferences', 'uid', 'resourceVersion',
-      'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'finalizers',
-      'managedFields', 'selfLink',
-    ]);
+    reader.checkKnownFields(
+      ['metadata'],
+      [
+        'name',
+        'generateName',
+        'namespace',
+        'labels',
+        'annotations',
+        'ownerReferences',
+        'uid',
+        'resourceVersion',
+        'generation',
+        'creationTimestamp',
+        'deletionTimestamp',
+        'deletionGracePeriodSeconds',
+        'finalizers',
+        'managedFields',
+        'selfLink',
+      ],
+    );
     const name = reader.string(['metadata', 'name'], true);
     const namespaceValue = reader.string(['metadata', 'namespace']);
     if (name === undefined) return undefined;
     // An invalid name does not change what an object means, so it is analysed; the API server would refuse it.
     if (!isDns1123Subdomain(name) && reader.kind !== 'Namespace') {
-      reader.report('INVALID_NAME', 'warning', ['metadata', 'name'], `"${name}" is not a valid object name; the API server would reject it`, 'Names are lowercase letters, digits, "-" and ".", starting and ending alphanumeric, at most 253 characters.');
+      reader.report(
+        'INVALID_NAME',
+        'warning',
+        ['metadata', 'name'],
+        `"${name}" is not a valid object name; the API server would reject it`,
+        'Names are lowercase letters, digits, "-" and ".", starting and ending alphanumeric, at most 253 characters.',
+      );
     }
     if (reader.kind === 'Namespace' && !isDns1123Label(name)) {
-      reader.report('INVALID_NAME', 'error', ['metadata', 'name'], `"${name}" is not a valid namespace name`, 'Namespace names are at most 63 lowercase letters, digits and "-", starting and ending alphanumeric.');
+      reader.report(
+        'INVALID_NAME',
+        'error',
+        ['metadata', 'name'],
+        `"${name}" is not a valid namespace name`,
+        'Namespace names are at most 63 lowercase letters, digits and "-", starting and ending alphanumeric.',
+      );
       return undefined;
     }
     if (namespaceValue !== undefined && namespaceValue !== '' && !isDns1123Label(namespaceValue)) {
-      reader.report('INVALID_NAME', 'error', ['metadata', 'namespace'], `"${namespaceValue}" is not a valid namespace name`, 'Namespace names are at most 63 lowercase letters, digits and "-", starting and ending alphanumeric.');
+      reader.report(
+        'INVALID_NAME',
+        'error',
+        ['metadata', 'namespace'],
+        `"${namespaceValue}" is not a valid namespace name`,
+        'Namespace names are at most 63 lowercase letters, digits and "-", starting and ending alphanumeric.',
+      );
       return undefined;
     }
     // Objects without a namespace are in `default`, as kubectl applies them.
@@ -156,18 +229,25 @@ class ClusterBuilder {
 
   private addNamespace({ reader, name }: NamedObject): void {
     const labels = readLabels(reader, ['metadata', 'labels']);
-    this.namespaces.set(name, { name, labels: { ...labels, [NAMESPACE_NAME_LABEL]: name }, source: reader.sourceRef() });
+    this.namespaces.set(name, {
+      name,
+      labels: { ...labels, [NAMESPACE_NAME_LABEL]: name },
+      source: reader.sourceRef(),
+    });
   }
 
   private addService({ reader, namespace, name }: NamedObject): void {
-    const selector = reader.get(['spec', 'selector']) === undefined ? undefined : reader.stringMap(['spec', 'selector']);
+    const selector =
+      reader.get(['spec', 'selector']) === undefined ? undefined : reader.stringMap(['spec', 'selector']);
     const ports: ServicePort[] = [];
     (reader.array(['spec', 'ports']) ?? []).forEach((_, i) => {
       const at = ['spec', 'ports', i];
       const port = reader.integer([...at, 'port']);
       if (port === undefined) return;
       const protocolText = reader.string([...at, 'protocol']) ?? 'TCP';
-      const protocol: Protocol = (PROTOCOLS as readonly string[]).includes(protocolText) ? (protocolText as Protocol) : 'TCP';
+      const protocol: Protocol = (PROTOCOLS as readonly string[]).includes(protocolText)
+        ? (protocolText as Protocol)
+        : 'TCP';
       const targetPort = reader.get([...at, 'targetPort']);
       const portName = reader.string([...at, 'name']);
       const nodePort = reader.integer([...at, 'nodePort']);
@@ -200,7 +280,9 @@ class ClusterBuilder {
         notYet
           ? `${count} ${kind} object(s) found; admin policy tiers are not evaluated by this version, so results ignore them`
           : `${count} object(s) of kind ${kind} found; they play no part in the analysis and are skipped`,
-        notYet ? 'Results may allow connections that the admin tier denies.' : 'Nothing to do if this kind does not run pods.',
+        notYet
+          ? 'Results may allow connections that the admin tier denies.'
+          : 'Nothing to do if this kind does not run pods.',
       );
     }
     const workloads = this.groupWorkloads();
@@ -253,7 +335,11 @@ class ClusterBuilder {
       // Pods win over templates (they are what runs); replicas add addresses.
       const workload = existing.workload;
       const preferCandidate = existing.first.objectKind !== 'Pod' && candidate.objectKind === 'Pod';
-      if (!preferCandidate && candidate.objectKind === 'Pod' && labelsDiffer(existing.first.labels, candidate.labels)) {
+      if (
+        !preferCandidate &&
+        candidate.objectKind === 'Pod' &&
+        labelsDiffer(existing.first.labels, candidate.labels)
+      ) {
         this.diagnostics.push({
           code: 'WORKLOAD_LABELS_DIFFER',
           severity: 'warning',
@@ -263,7 +349,15 @@ class ClusterBuilder {
           hint: 'Pods of one controller normally share labels; policies that select on the differing labels may treat them apart.',
         });
       }
-      const base = preferCandidate ? { ...workload, labels: candidate.labels, ports: candidate.ports, hostNetwork: candidate.hostNetwork, source: candidate.source } : workload;
+      const base = preferCandidate
+        ? {
+            ...workload,
+            labels: candidate.labels,
+            ports: candidate.ports,
+            hostNetwork: candidate.hostNetwork,
+            source: candidate.source,
+          }
+        : workload;
       byId.set(id, {
         first: preferCandidate ? candidate : existing.first,
         workload: { ...base, ips: [...new Set([...workload.ips, ...candidate.ips])] },

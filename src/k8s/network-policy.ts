@@ -8,11 +8,21 @@ import type { ObjectReader, Path } from './object-reader.js';
 import { isPortName, readSelector } from './selectors.js';
 
 /** Reads a NetworkPolicy; undefined when it has errors (the API server would reject the whole object). */
-export function readNetworkPolicy(reader: ObjectReader, namespace: string, name: string): NetworkPolicy | undefined {
+export function readNetworkPolicy(
+  reader: ObjectReader,
+  namespace: string,
+  name: string,
+): NetworkPolicy | undefined {
   reader.checkKnownFields([], ['apiVersion', 'kind', 'metadata', 'spec', 'status']);
   const spec = reader.record(['spec']);
   if (spec === undefined) {
-    reader.report('MISSING_FIELD', 'error', [], 'spec is required', 'Add a spec with at least a podSelector.');
+    reader.report(
+      'MISSING_FIELD',
+      'error',
+      [],
+      'spec is required',
+      'Add a spec with at least a podSelector.',
+    );
     return undefined;
   }
   reader.checkKnownFields(['spec'], ['podSelector', 'ingress', 'egress', 'policyTypes']);
@@ -23,10 +33,24 @@ export function readNetworkPolicy(reader: ObjectReader, namespace: string, name:
   const ingress = types.ingress ? readRules(reader, 'ingress') : undefined;
   const egress = types.egress ? readRules(reader, 'egress') : undefined;
   if (!types.ingress && spec['ingress'] !== undefined && spec['ingress'] !== null) {
-    reader.report('IGNORED_RULES', 'warning', ['spec', 'ingress'], 'ingress rules are ignored: policyTypes does not list Ingress', 'Add Ingress to policyTypes, or delete the ingress rules.', true);
+    reader.report(
+      'IGNORED_RULES',
+      'warning',
+      ['spec', 'ingress'],
+      'ingress rules are ignored: policyTypes does not list Ingress',
+      'Add Ingress to policyTypes, or delete the ingress rules.',
+      true,
+    );
   }
   if (!types.egress && spec['egress'] !== undefined && spec['egress'] !== null) {
-    reader.report('IGNORED_RULES', 'warning', ['spec', 'egress'], 'egress rules are ignored: policyTypes does not list Egress', 'Add Egress to policyTypes, or delete the egress rules.', true);
+    reader.report(
+      'IGNORED_RULES',
+      'warning',
+      ['spec', 'egress'],
+      'egress rules are ignored: policyTypes does not list Egress',
+      'Add Egress to policyTypes, or delete the egress rules.',
+      true,
+    );
   }
   if (reader.hasErrors) return undefined;
   return {
@@ -44,7 +68,10 @@ export function readNetworkPolicy(reader: ObjectReader, namespace: string, name:
  * that contain an egress section are assumed to affect egress, and all policies (whether or not they contain an
  * ingress section) are assumed to affect ingress."
  */
-function readPolicyTypes(reader: ObjectReader, spec: Record<string, unknown>): { ingress: boolean; egress: boolean } {
+function readPolicyTypes(
+  reader: ObjectReader,
+  spec: Record<string, unknown>,
+): { ingress: boolean; egress: boolean } {
   const list = reader.array(['spec', 'policyTypes']);
   if (list === undefined) {
     return { ingress: true, egress: spec['egress'] !== undefined && spec['egress'] !== null };
@@ -54,7 +81,13 @@ function readPolicyTypes(reader: ObjectReader, spec: Record<string, unknown>): {
     if (value === 'Ingress') types.ingress = true;
     else if (value === 'Egress') types.egress = true;
     else
-      reader.report('INVALID_POLICY_TYPE', 'error', ['spec', 'policyTypes', i], `policyTypes entry ${JSON.stringify(value)} is not Ingress or Egress`, 'policyTypes lists Ingress, Egress, or both (case matters).');
+      reader.report(
+        'INVALID_POLICY_TYPE',
+        'error',
+        ['spec', 'policyTypes', i],
+        `policyTypes entry ${JSON.stringify(value)} is not Ingress or Egress`,
+        'policyTypes lists Ingress, Egress, or both (case matters).',
+      );
   });
   return types;
 }
@@ -93,11 +126,23 @@ function readPeers(reader: ObjectReader, path: Path): NetworkPolicyRule['peers']
     const hasPods = raw['podSelector'] !== undefined && raw['podSelector'] !== null;
     const hasNamespaces = raw['namespaceSelector'] !== undefined && raw['namespaceSelector'] !== null;
     if (hasIpBlock && (hasPods || hasNamespaces)) {
-      reader.report('INVALID_PEER', 'error', at, 'a peer may not set ipBlock together with podSelector or namespaceSelector', 'Split it into two peers: one with ipBlock, one with the selectors.');
+      reader.report(
+        'INVALID_PEER',
+        'error',
+        at,
+        'a peer may not set ipBlock together with podSelector or namespaceSelector',
+        'Split it into two peers: one with ipBlock, one with the selectors.',
+      );
       return;
     }
     if (!hasIpBlock && !hasPods && !hasNamespaces) {
-      reader.report('INVALID_PEER', 'error', at, 'a peer must set podSelector, namespaceSelector or ipBlock', 'Fill in the peer, or remove it (a rule with no peers matches everything).');
+      reader.report(
+        'INVALID_PEER',
+        'error',
+        at,
+        'a peer must set podSelector, namespaceSelector or ipBlock',
+        'Fill in the peer, or remove it (a rule with no peers matches everything).',
+      );
       return;
     }
     if (hasIpBlock) {
@@ -119,7 +164,13 @@ function readPeers(reader: ObjectReader, path: Path): NetworkPolicyRule['peers']
 function readCidr(reader: ObjectReader, path: Path, text: string): ParsedCidr | undefined {
   const parsed = parseCidr(text);
   if (parsed === undefined) {
-    reader.report('INVALID_CIDR', 'error', path, `"${text}" is not a valid CIDR`, 'Write an IPv4 or IPv6 network as address/prefix, e.g. 10.0.0.0/8 or fd00::/8 (octets 0-255, prefix at most 32 or 128).');
+    reader.report(
+      'INVALID_CIDR',
+      'error',
+      path,
+      `"${text}" is not a valid CIDR`,
+      'Write an IPv4 or IPv6 network as address/prefix, e.g. 10.0.0.0/8 or fd00::/8 (octets 0-255, prefix at most 32 or 128).',
+    );
   }
   return parsed;
 }
@@ -149,9 +200,20 @@ function readIpBlock(reader: ObjectReader, path: Path): Peer | undefined {
       ok = false;
       return;
     }
-    if (cidr !== undefined && (parsed.family !== cidr.family || !cidr.set.covers(parsed.set) || parsed.prefixLength <= cidr.prefixLength)) {
+    if (
+      cidr !== undefined &&
+      (parsed.family !== cidr.family ||
+        !cidr.set.covers(parsed.set) ||
+        parsed.prefixLength <= cidr.prefixLength)
+    ) {
       ok = false;
-      reader.report('EXCEPT_OUTSIDE_CIDR', 'error', at, `except "${text}" is not strictly inside cidr "${cidrText}"`, `Each except must be a smaller network inside ${cidrText}; remove it or fix the prefix.`);
+      reader.report(
+        'EXCEPT_OUTSIDE_CIDR',
+        'error',
+        at,
+        `except "${text}" is not strictly inside cidr "${cidrText}"`,
+        `Each except must be a smaller network inside ${cidrText}; remove it or fix the prefix.`,
+      );
       return;
     }
     except.push({ text, addresses: parsed.set });
@@ -179,7 +241,13 @@ function readPorts(reader: ObjectReader, path: Path): NetworkPolicyRule['ports']
     if (port === undefined || port === null) {
       // "If this field is not provided, this matches all port names and numbers."
       if (endPort !== undefined) {
-        reader.report('END_PORT_WITHOUT_PORT', 'error', [...at, 'endPort'], 'endPort is set but port is not', 'Set port to the first port of the range.');
+        reader.report(
+          'END_PORT_WITHOUT_PORT',
+          'error',
+          [...at, 'endPort'],
+          'endPort is set but port is not',
+          'Set port to the first port of the range.',
+        );
         return;
       }
       ports.push({ kind: 'number', protocol, first: MIN_PORT, last: MAX_PORT });
@@ -187,38 +255,80 @@ function readPorts(reader: ObjectReader, path: Path): NetworkPolicyRule['ports']
     }
     if (typeof port === 'string') {
       if (/^[0-9]+$/.test(port)) {
-        reader.report('INVALID_PORT', 'error', [...at, 'port'], `port "${port}" is a number written as a string`, 'Write the port number without quotes, or use a port name.');
+        reader.report(
+          'INVALID_PORT',
+          'error',
+          [...at, 'port'],
+          `port "${port}" is a number written as a string`,
+          'Write the port number without quotes, or use a port name.',
+        );
         return;
       }
       if (!isPortName(port)) {
-        reader.report('INVALID_PORT', 'error', [...at, 'port'], `"${port}" is not a valid port name`, 'A port name (IANA_SVC_NAME) has at most 15 characters: lowercase letters, digits and "-", at least one letter.');
+        reader.report(
+          'INVALID_PORT',
+          'error',
+          [...at, 'port'],
+          `"${port}" is not a valid port name`,
+          'A port name (IANA_SVC_NAME) has at most 15 characters: lowercase letters, digits and "-", at least one letter.',
+        );
         return;
       }
       // "endPort ... cannot be defined if the port field is not defined or if the port field is defined as a
       // named (string) port."
       if (endPort !== undefined) {
-        reader.report('END_PORT_WITH_NAMED_PORT', 'error', [...at, 'endPort'], `endPort cannot be used with the named port "${port}"`, 'Use a numeric port with endPort, or drop endPort.');
+        reader.report(
+          'END_PORT_WITH_NAMED_PORT',
+          'error',
+          [...at, 'endPort'],
+          `endPort cannot be used with the named port "${port}"`,
+          'Use a numeric port with endPort, or drop endPort.',
+        );
         return;
       }
       ports.push({ kind: 'named', protocol, name: port });
       return;
     }
     if (typeof port !== 'number' || !Number.isInteger(port)) {
-      reader.report('INVALID_TYPE', 'error', [...at, 'port'], 'port must be a number or a port name', 'Write a port number (1-65535) or a container port name.');
+      reader.report(
+        'INVALID_TYPE',
+        'error',
+        [...at, 'port'],
+        'port must be a number or a port name',
+        'Write a port number (1-65535) or a container port name.',
+      );
       return;
     }
     if (port < MIN_PORT || port > MAX_PORT) {
-      reader.report('PORT_OUT_OF_RANGE', 'error', [...at, 'port'], `port ${port} is outside 1-65535`, 'Use a port between 1 and 65535.');
+      reader.report(
+        'PORT_OUT_OF_RANGE',
+        'error',
+        [...at, 'port'],
+        `port ${port} is outside 1-65535`,
+        'Use a port between 1 and 65535.',
+      );
       return;
     }
     if (endPort !== undefined) {
       if (endPort < MIN_PORT || endPort > MAX_PORT) {
-        reader.report('PORT_OUT_OF_RANGE', 'error', [...at, 'endPort'], `endPort ${endPort} is outside 1-65535`, 'Use an endPort between port and 65535.');
+        reader.report(
+          'PORT_OUT_OF_RANGE',
+          'error',
+          [...at, 'endPort'],
+          `endPort ${endPort} is outside 1-65535`,
+          'Use an endPort between port and 65535.',
+        );
         return;
       }
       // "endPort must be equal or greater than port."
       if (endPort < port) {
-        reader.report('END_PORT_BEFORE_PORT', 'error', [...at, 'endPort'], `endPort ${endPort} is less than port ${port}`, `Set endPort to ${port} or more, or swap the two.`);
+        reader.report(
+          'END_PORT_BEFORE_PORT',
+          'error',
+          [...at, 'endPort'],
+          `endPort ${endPort} is less than port ${port}`,
+          `Set endPort to ${port} or more, or swap the two.`,
+        );
         return;
       }
     }
@@ -232,6 +342,12 @@ function readProtocol(reader: ObjectReader, path: Path): Protocol | undefined {
   const value = reader.get(path);
   if (value === undefined || value === null) return 'TCP';
   if (typeof value === 'string' && (PROTOCOLS as readonly string[]).includes(value)) return value as Protocol;
-  reader.report('INVALID_PROTOCOL', 'error', path, `protocol ${JSON.stringify(value)} is not TCP, UDP or SCTP`, 'Use TCP, UDP or SCTP in capitals; leave it out for TCP.');
+  reader.report(
+    'INVALID_PROTOCOL',
+    'error',
+    path,
+    `protocol ${JSON.stringify(value)} is not TCP, UDP or SCTP`,
+    'Use TCP, UDP or SCTP in capitals; leave it out for TCP.',
+  );
   return undefined;
 }

@@ -33,7 +33,14 @@ export class ObjectReader {
     return { file: this.object.source.file.name, ...(range ? { range } : {}), path: renderPath(full) };
   }
 
-  report(code: string, severity: DiagnosticSeverity, path: Path, message: string, hint: string, atKey = false): void {
+  report(
+    code: string,
+    severity: DiagnosticSeverity,
+    path: Path,
+    message: string,
+    hint: string,
+    atKey = false,
+  ): void {
     if (severity === 'error') this.errors++;
     const full = [...this.object.base, ...path];
     const range = this.object.source.rangeOf(this.object.doc, full, atKey);
@@ -52,7 +59,8 @@ export class ObjectReader {
   private describeObject(): string {
     const metadata = this.object.value['metadata'];
     const name = isRecord(metadata) && typeof metadata['name'] === 'string' ? metadata['name'] : '<unnamed>';
-    const namespace = isRecord(metadata) && typeof metadata['namespace'] === 'string' ? `${metadata['namespace']}/` : '';
+    const namespace =
+      isRecord(metadata) && typeof metadata['namespace'] === 'string' ? `${metadata['namespace']}/` : '';
     return `${this.kind} ${namespace}${name}`;
   }
 
@@ -71,7 +79,12 @@ export class ObjectReader {
   }
 
   integer(path: Path, required = false): number | undefined {
-    return this.typed(path, 'an integer', (v): v is number => typeof v === 'number' && Number.isInteger(v), required);
+    return this.typed(
+      path,
+      'an integer',
+      (v): v is number => typeof v === 'number' && Number.isInteger(v),
+      required,
+    );
   }
 
   boolean(path: Path): boolean | undefined {
@@ -117,10 +130,22 @@ export class ObjectReader {
     }
   }
 
-  private typed<T>(path: Path, expected: string, check: (v: unknown) => v is T, required: boolean): T | undefined {
+  private typed<T>(
+    path: Path,
+    expected: string,
+    check: (v: unknown) => v is T,
+    required: boolean,
+  ): T | undefined {
     const value = this.get(path);
     if (value === undefined || value === null) {
-      if (required) this.report('MISSING_FIELD', 'error', path, `${renderPath(path)} is required`, `Add ${renderPath(path)}.`);
+      if (required)
+        this.report(
+          'MISSING_FIELD',
+          'error',
+          path,
+          `${renderPath(path)} is required`,
+          `Add ${renderPath(path)}.`,
+        );
       return undefined;
     }
     if (check(value)) return value;
@@ -149,6 +174,7 @@ function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (value === null) return 'null';
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  if (typeof value === 'string')
+    return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
   return `${typeof value} ${String(value)}`;
 }

@@ -34,7 +34,12 @@ export async function readSources(
   return { files, diagnostics };
 }
 
-async function collect(path: string, explicit: boolean, files: SourceFile[], diagnostics: Diagnostic[]): Promise<void> {
+async function collect(
+  path: string,
+  explicit: boolean,
+  files: SourceFile[],
+  diagnostics: Diagnostic[],
+): Promise<void> {
   let info;
   try {
     info = await stat(path);
@@ -49,12 +54,15 @@ async function collect(path: string, explicit: boolean, files: SourceFile[], dia
     return;
   }
   if (info.isDirectory()) {
-    const entries = (await readdir(path, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const entries = (await readdir(path, { withFileTypes: true })).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
     for (const entry of entries) {
       if (entry.name.startsWith('.')) continue;
       const child = join(path, entry.name);
       if (entry.isDirectory()) await collect(child, false, files, diagnostics);
-      else if (entry.isFile() && MANIFEST_EXTENSIONS.test(entry.name)) await collect(child, false, files, diagnostics);
+      else if (entry.isFile() && MANIFEST_EXTENSIONS.test(entry.name))
+        await collect(child, false, files, diagnostics);
     }
     return;
   }

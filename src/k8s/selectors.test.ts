@@ -5,7 +5,15 @@ import type { Diagnostic } from '../core/diagnostics.js';
 import { compileSelector } from '../core/model/labels.js';
 import { splitObjects } from './documents.js';
 import { ObjectReader } from './object-reader.js';
-import { isDns1123Label, isDns1123Subdomain, isLabelKey, isLabelValue, isPortName, readLabels, readSelector } from './selectors.js';
+import {
+  isDns1123Label,
+  isDns1123Subdomain,
+  isLabelKey,
+  isLabelValue,
+  isPortName,
+  readLabels,
+  readSelector,
+} from './selectors.js';
 
 describe('isLabelKey', () => {
   it.each([
@@ -44,9 +52,12 @@ describe('isLabelValue', () => {
   it.each(['', 'a', 'frontend', 'v1.2.3', 'a_b-c.d', 'X'.repeat(63)])('accepts %j', (value) => {
     expect(isLabelValue(value)).toBe(true);
   });
-  it.each(['-a', 'a-', '.a', '$backendservice', 'a b', 'a/b', 'x'.repeat(64), 'true\n'])('rejects %j', (value) => {
-    expect(isLabelValue(value)).toBe(false);
-  });
+  it.each(['-a', 'a-', '.a', '$backendservice', 'a b', 'a/b', 'x'.repeat(64), 'true\n'])(
+    'rejects %j',
+    (value) => {
+      expect(isLabelValue(value)).toBe(false);
+    },
+  );
 });
 
 describe('DNS-1123 names', () => {
@@ -111,9 +122,13 @@ describe('readSelector', () => {
   it('absent and {} are kept apart', () => {
     const absent = readerFor('apiVersion: v1\nkind: NetworkPolicy\nmetadata:\n  name: p\nspec: {}\n');
     expect(readSelector(absent.reader, ['spec', 'podSelector'])).toBeUndefined();
-    const empty = readerFor('apiVersion: v1\nkind: NetworkPolicy\nmetadata:\n  name: p\nspec:\n  podSelector: {}\n');
+    const empty = readerFor(
+      'apiVersion: v1\nkind: NetworkPolicy\nmetadata:\n  name: p\nspec:\n  podSelector: {}\n',
+    );
     expect(readSelector(empty.reader, ['spec', 'podSelector'])).toEqual({ requirements: [] });
-    const nulled = readerFor('apiVersion: v1\nkind: NetworkPolicy\nmetadata:\n  name: p\nspec:\n  podSelector: null\n');
+    const nulled = readerFor(
+      'apiVersion: v1\nkind: NetworkPolicy\nmetadata:\n  name: p\nspec:\n  podSelector: null\n',
+    );
     expect(readSelector(nulled.reader, ['spec', 'podSelector'])).toBeUndefined();
   });
 
@@ -147,21 +162,81 @@ describe('readSelector', () => {
   });
 
   it.each<[string, string, string, string]>([
-    ['bad key in matchLabels', 'matchLabels:\n  app@b: x', 'INVALID_SELECTOR', 'spec.podSelector.matchLabels.app@b'],
-    ['bad value in matchLabels', 'matchLabels:\n  app: $x', 'INVALID_SELECTOR', 'spec.podSelector.matchLabels.app'],
-    ['boolean value in matchLabels (YAML 1.1 on)', 'matchLabels:\n  enabled: on', 'INVALID_TYPE', 'spec.podSelector.matchLabels.enabled'],
-    ['number value in matchLabels', 'matchLabels:\n  version: 1.0', 'INVALID_TYPE', 'spec.podSelector.matchLabels.version'],
-    ['lowercase operator', 'matchExpressions:\n- {key: a, operator: in, values: [x]}', 'INVALID_SELECTOR', 'spec.podSelector.matchExpressions[0].operator'],
-    ['In without values', 'matchExpressions:\n- {key: a, operator: In}', 'INVALID_SELECTOR', 'spec.podSelector.matchExpressions[0]'],
-    ['NotIn with empty values', 'matchExpressions:\n- {key: a, operator: NotIn, values: []}', 'INVALID_SELECTOR', 'spec.podSelector.matchExpressions[0]'],
-    ['Exists with values', 'matchExpressions:\n- {key: a, operator: Exists, values: [x]}', 'INVALID_SELECTOR', 'spec.podSelector.matchExpressions[0].values'],
-    ['missing key', 'matchExpressions:\n- {operator: Exists}', 'MISSING_FIELD', 'spec.podSelector.matchExpressions[0].key'],
-    ['missing operator', 'matchExpressions:\n- {key: a}', 'MISSING_FIELD', 'spec.podSelector.matchExpressions[0].operator'],
-    ['non-string value', 'matchExpressions:\n- {key: a, operator: In, values: [yes]}', 'INVALID_TYPE', 'spec.podSelector.matchExpressions[0].values[0]'],
+    [
+      'bad key in matchLabels',
+      'matchLabels:\n  app@b: x',
+      'INVALID_SELECTOR',
+      'spec.podSelector.matchLabels.app@b',
+    ],
+    [
+      'bad value in matchLabels',
+      'matchLabels:\n  app: $x',
+      'INVALID_SELECTOR',
+      'spec.podSelector.matchLabels.app',
+    ],
+    [
+      'boolean value in matchLabels (YAML 1.1 on)',
+      'matchLabels:\n  enabled: on',
+      'INVALID_TYPE',
+      'spec.podSelector.matchLabels.enabled',
+    ],
+    [
+      'number value in matchLabels',
+      'matchLabels:\n  version: 1.0',
+      'INVALID_TYPE',
+      'spec.podSelector.matchLabels.version',
+    ],
+    [
+      'lowercase operator',
+      'matchExpressions:\n- {key: a, operator: in, values: [x]}',
+      'INVALID_SELECTOR',
+      'spec.podSelector.matchExpressions[0].operator',
+    ],
+    [
+      'In without values',
+      'matchExpressions:\n- {key: a, operator: In}',
+      'INVALID_SELECTOR',
+      'spec.podSelector.matchExpressions[0]',
+    ],
+    [
+      'NotIn with empty values',
+      'matchExpressions:\n- {key: a, operator: NotIn, values: []}',
+      'INVALID_SELECTOR',
+      'spec.podSelector.matchExpressions[0]',
+    ],
+    [
+      'Exists with values',
+      'matchExpressions:\n- {key: a, operator: Exists, values: [x]}',
+      'INVALID_SELECTOR',
+      'spec.podSelector.matchExpressions[0].values',
+    ],
+    [
+      'missing key',
+      'matchExpressions:\n- {operator: Exists}',
+      'MISSING_FIELD',
+      'spec.podSelector.matchExpressions[0].key',
+    ],
+    [
+      'missing operator',
+      'matchExpressions:\n- {key: a}',
+      'MISSING_FIELD',
+      'spec.podSelector.matchExpressions[0].operator',
+    ],
+    [
+      'non-string value',
+      'matchExpressions:\n- {key: a, operator: In, values: [yes]}',
+      'INVALID_TYPE',
+      'spec.podSelector.matchExpressions[0].values[0]',
+    ],
     ['unknown field (typo)', 'matchLabel:\n  app: x', 'UNKNOWN_FIELD', 'spec.podSelector.matchLabel'],
     ['matchLabels is a list', 'matchLabels: [a]', 'INVALID_TYPE', 'spec.podSelector.matchLabels'],
     // The API server rejects `__proto__` as a label key; it must not vanish and leave a selector that selects all.
-    ['__proto__ as a matchLabels key', 'matchLabels:\n  __proto__: x', 'INVALID_SELECTOR', 'spec.podSelector.matchLabels.__proto__'],
+    [
+      '__proto__ as a matchLabels key',
+      'matchLabels:\n  __proto__: x',
+      'INVALID_SELECTOR',
+      'spec.podSelector.matchLabels.__proto__',
+    ],
   ])('%s', (_name, selector, code, path) => {
     const { reader, diagnostics } = readerFor(policyWith(selector));
     readSelector(reader, ['spec', 'podSelector']);

@@ -50,11 +50,24 @@ export function readLabels(reader: ObjectReader, path: Path): Record<string, str
     let ok = true;
     if (!isLabelKey(key)) {
       ok = false;
-      reader.report('INVALID_LABEL', 'error', [...path, key], `invalid label key "${key}"`, 'A label key is an optional DNS-subdomain prefix and "/", then a name of at most 63 characters: letters, digits, "-", "_", "." and alphanumeric at both ends.', true);
+      reader.report(
+        'INVALID_LABEL',
+        'error',
+        [...path, key],
+        `invalid label key "${key}"`,
+        'A label key is an optional DNS-subdomain prefix and "/", then a name of at most 63 characters: letters, digits, "-", "_", "." and alphanumeric at both ends.',
+        true,
+      );
     }
     if (!isLabelValue(value)) {
       ok = false;
-      reader.report('INVALID_LABEL', 'error', [...path, key], `invalid label value "${value}" for key "${key}"`, 'A label value is empty or at most 63 characters: letters, digits, "-", "_", "." and alphanumeric at both ends.');
+      reader.report(
+        'INVALID_LABEL',
+        'error',
+        [...path, key],
+        `invalid label value "${value}" for key "${key}"`,
+        'A label value is empty or at most 63 characters: letters, digits, "-", "_", "." and alphanumeric at both ends.',
+      );
     }
     if (ok) out[key] = value;
   }
@@ -76,11 +89,24 @@ export function readSelector(reader: ObjectReader, path: Path): LabelSelector | 
   const matchLabels = reader.stringMap([...path, 'matchLabels']) ?? {};
   for (const [key, value] of Object.entries(matchLabels)) {
     if (!isLabelKey(key)) {
-      reader.report('INVALID_SELECTOR', 'error', [...path, 'matchLabels', key], `invalid label key "${key}" in matchLabels`, 'Use a valid label key: [prefix/]name, name at most 63 characters.', true);
+      reader.report(
+        'INVALID_SELECTOR',
+        'error',
+        [...path, 'matchLabels', key],
+        `invalid label key "${key}" in matchLabels`,
+        'Use a valid label key: [prefix/]name, name at most 63 characters.',
+        true,
+      );
       continue;
     }
     if (!isLabelValue(value)) {
-      reader.report('INVALID_SELECTOR', 'error', [...path, 'matchLabels', key], `invalid label value "${value}" in matchLabels`, 'A label value is at most 63 characters: letters, digits, "-", "_", "." and alphanumeric at both ends.');
+      reader.report(
+        'INVALID_SELECTOR',
+        'error',
+        [...path, 'matchLabels', key],
+        `invalid label value "${value}" in matchLabels`,
+        'A label value is at most 63 characters: letters, digits, "-", "_", "." and alphanumeric at both ends.',
+      );
       continue;
     }
     requirements.push({ key, operator: 'In', values: [value] });
@@ -95,11 +121,23 @@ export function readSelector(reader: ObjectReader, path: Path): LabelSelector | 
     const values = reader.array([...at, 'values']);
     if (key === undefined || operator === undefined) return;
     if (!isLabelKey(key)) {
-      reader.report('INVALID_SELECTOR', 'error', [...at, 'key'], `invalid label key "${key}" in matchExpressions`, 'Use a valid label key: [prefix/]name, name at most 63 characters.');
+      reader.report(
+        'INVALID_SELECTOR',
+        'error',
+        [...at, 'key'],
+        `invalid label key "${key}" in matchExpressions`,
+        'Use a valid label key: [prefix/]name, name at most 63 characters.',
+      );
       return;
     }
     if (!(OPERATORS as readonly string[]).includes(operator)) {
-      reader.report('INVALID_SELECTOR', 'error', [...at, 'operator'], `"${operator}" is not a valid selector operator`, 'Use In, NotIn, Exists or DoesNotExist (case matters).');
+      reader.report(
+        'INVALID_SELECTOR',
+        'error',
+        [...at, 'operator'],
+        `"${operator}" is not a valid selector operator`,
+        'Use In, NotIn, Exists or DoesNotExist (case matters).',
+      );
       return;
     }
     const strings: string[] = [];
@@ -107,21 +145,45 @@ export function readSelector(reader: ObjectReader, path: Path): LabelSelector | 
     (values ?? []).forEach((v, j) => {
       if (typeof v !== 'string') {
         valuesOk = false;
-        reader.report('INVALID_TYPE', 'error', [...at, 'values', j], `selector values must be strings, not ${typeof v}`, 'Quote the value.');
+        reader.report(
+          'INVALID_TYPE',
+          'error',
+          [...at, 'values', j],
+          `selector values must be strings, not ${typeof v}`,
+          'Quote the value.',
+        );
       } else if (!isLabelValue(v)) {
         valuesOk = false;
-        reader.report('INVALID_SELECTOR', 'error', [...at, 'values', j], `invalid label value "${v}"`, 'A label value is at most 63 characters: letters, digits, "-", "_", "." and alphanumeric at both ends.');
+        reader.report(
+          'INVALID_SELECTOR',
+          'error',
+          [...at, 'values', j],
+          `invalid label value "${v}"`,
+          'A label value is at most 63 characters: letters, digits, "-", "_", "." and alphanumeric at both ends.',
+        );
       } else strings.push(v);
     });
     if (!valuesOk) return;
     // "If the operator is In or NotIn, the values array must be non-empty. If the operator is Exists or
     // DoesNotExist, the values array must be empty."
     if ((operator === 'In' || operator === 'NotIn') && strings.length === 0) {
-      reader.report('INVALID_SELECTOR', 'error', at, `operator ${operator} needs at least one value`, 'Add values, or use Exists / DoesNotExist.');
+      reader.report(
+        'INVALID_SELECTOR',
+        'error',
+        at,
+        `operator ${operator} needs at least one value`,
+        'Add values, or use Exists / DoesNotExist.',
+      );
       return;
     }
     if ((operator === 'Exists' || operator === 'DoesNotExist') && strings.length > 0) {
-      reader.report('INVALID_SELECTOR', 'error', [...at, 'values'], `operator ${operator} takes no values`, 'Remove values, or use In / NotIn.');
+      reader.report(
+        'INVALID_SELECTOR',
+        'error',
+        [...at, 'values'],
+        `operator ${operator} takes no values`,
+        'Remove values, or use In / NotIn.',
+      );
       return;
     }
     requirements.push({ key, operator: operator as SelectorOperator, values: strings });

@@ -58,7 +58,8 @@ export function readControllerOwner(reader: ObjectReader): OwnerRef | undefined 
 /** Reads a Pod, or a controller's pod template, into a candidate. */
 export function readPodCandidate(reader: ObjectReader, namespace: string, name: string): PodCandidate {
   const kind = reader.kind;
-  const template: Path = kind === 'Pod' || !Object.hasOwn(CONTROLLER_TEMPLATES, kind) ? [] : CONTROLLER_TEMPLATES[kind]!;
+  const template: Path =
+    kind === 'Pod' || !Object.hasOwn(CONTROLLER_TEMPLATES, kind) ? [] : CONTROLLER_TEMPLATES[kind]!;
   const labels = readLabels(reader, [...template, 'metadata', 'labels']);
   const spec: Path = [...template, 'spec'];
   const ports = readContainerPorts(reader, spec);
@@ -107,15 +108,28 @@ function readContainerPort(reader: ObjectReader, at: Path): ContainerPort | unde
     reader.report('INVALID_CONTAINER_PORT', 'warning', path, `${message}; this port is ignored`, hint);
     return undefined;
   };
-  if (port === undefined || port === null) return skip(at, 'containerPort is missing', 'Add containerPort (1-65535).');
+  if (port === undefined || port === null)
+    return skip(at, 'containerPort is missing', 'Add containerPort (1-65535).');
   if (typeof port !== 'number' || !Number.isInteger(port) || port < MIN_PORT || port > MAX_PORT) {
-    return skip([...at, 'containerPort'], `containerPort ${JSON.stringify(port)} is not a port number 1-65535`, 'Use a port between 1 and 65535.');
+    return skip(
+      [...at, 'containerPort'],
+      `containerPort ${JSON.stringify(port)} is not a port number 1-65535`,
+      'Use a port between 1 and 65535.',
+    );
   }
   if (typeof protocol !== 'string' || !(PROTOCOLS as readonly string[]).includes(protocol)) {
-    return skip([...at, 'protocol'], `protocol ${JSON.stringify(protocol)} is not TCP, UDP or SCTP`, 'Use TCP, UDP or SCTP in capitals; leave it out for TCP.');
+    return skip(
+      [...at, 'protocol'],
+      `protocol ${JSON.stringify(protocol)} is not TCP, UDP or SCTP`,
+      'Use TCP, UDP or SCTP in capitals; leave it out for TCP.',
+    );
   }
   if (name !== undefined && name !== null && (typeof name !== 'string' || !isPortName(name))) {
-    return skip([...at, 'name'], `${JSON.stringify(name)} is not a valid port name`, 'A port name (IANA_SVC_NAME) has at most 15 characters: lowercase letters, digits and "-", at least one letter.');
+    return skip(
+      [...at, 'name'],
+      `${JSON.stringify(name)} is not a valid port name`,
+      'A port name (IANA_SVC_NAME) has at most 15 characters: lowercase letters, digits and "-", at least one letter.',
+    );
   }
   return { port, protocol: protocol as Protocol, ...(typeof name === 'string' ? { name } : {}) };
 }
@@ -133,7 +147,13 @@ function readPodIps(reader: ObjectReader): bigint[] {
   for (const { text, path } of texts) {
     const ip = parseAddress(text);
     if (ip === undefined) {
-      reader.report('INVALID_IP', 'warning', path, `"${text}" is not a valid IP address; ignored`, 'Write an IPv4 (dotted quad) or IPv6 address.');
+      reader.report(
+        'INVALID_IP',
+        'warning',
+        path,
+        `"${text}" is not a valid IP address; ignored`,
+        'Write an IPv4 (dotted quad) or IPv6 address.',
+      );
     } else ips.add(ip);
   }
   return [...ips];

@@ -21,9 +21,19 @@ export function renderConnections(report: ConnectionReport, format: ConnectionFo
     case 'json':
       return renderJson(report);
     case 'csv':
-      return ['src,dst,conn', ...report.rows.map((r) => [r.src, r.dst, r.conn].map(csvField).join(','))].join('\n') + '\n';
+      return (
+        ['src,dst,conn', ...report.rows.map((r) => [r.src, r.dst, r.conn].map(csvField).join(','))].join(
+          '\n',
+        ) + '\n'
+      );
     case 'md':
-      return ['| src | dst | conn |', '|-----|-----|------|', ...report.rows.map((r) => `| ${r.src} | ${r.dst} | ${r.conn} |`)].join('\n') + '\n';
+      return (
+        [
+          '| src | dst | conn |',
+          '|-----|-----|------|',
+          ...report.rows.map((r) => `| ${r.src} | ${r.dst} | ${r.conn} |`),
+        ].join('\n') + '\n'
+      );
     case 'dot':
       return renderDot(report);
   }
@@ -31,7 +41,13 @@ export function renderConnections(report: ConnectionReport, format: ConnectionFo
 
 function renderJson(report: ConnectionReport): string {
   const document = {
-    workloads: report.workloads.map((w) => ({ id: w.id, kind: w.kind, namespace: w.namespace, name: w.name, labels: w.labels })),
+    workloads: report.workloads.map((w) => ({
+      id: w.id,
+      kind: w.kind,
+      namespace: w.namespace,
+      name: w.name,
+      labels: w.labels,
+    })),
     connections: report.rows.map((r) => ({ src: r.src, dst: r.dst, conn: r.conn })),
     diagnostics: report.diagnostics.map((d) => ({
       code: d.code,
@@ -66,7 +82,9 @@ function renderDot(report: ConnectionReport): string {
   for (const namespace of [...byNamespace.keys()].sort(compareStrings)) {
     lines.push(`\tsubgraph "cluster_${namespace.replace(/-/g, '_')}[namespace]" {`);
     lines.push('\t\tcolor="black"', '\t\tfontcolor="black"');
-    const nodes = byNamespace.get(namespace)!.map((w) => `\t\t"${w.id}" [label="${w.name}[${w.kind}]" color="blue" fontcolor="blue"]`);
+    const nodes = byNamespace
+      .get(namespace)!
+      .map((w) => `\t\t"${w.id}" [label="${w.name}[${w.kind}]" color="blue" fontcolor="blue"]`);
     lines.push(...nodes.sort(compareStrings));
     lines.push(`\t\tlabel="${namespace}[namespace]"`, '\t}');
   }
@@ -75,9 +93,17 @@ function renderDot(report: ConnectionReport): string {
   for (const r of report.rows) {
     for (const end of [r.src, r.dst]) if (!workloadIds.has(end)) externals.add(end);
   }
-  lines.push(...[...externals].map((e) => `\t"${e}" [label="${e}" color="${e.endsWith('[External]') ? 'red2' : 'blue'}" fontcolor="${e.endsWith('[External]') ? 'red2' : 'blue'}"]`).sort(compareStrings));
+  lines.push(
+    ...[...externals]
+      .map(
+        (e) =>
+          `\t"${e}" [label="${e}" color="${e.endsWith('[External]') ? 'red2' : 'blue'}" fontcolor="${e.endsWith('[External]') ? 'red2' : 'blue'}"]`,
+      )
+      .sort(compareStrings),
+  );
   const edges = report.rows.map(
-    (r) => `\t"${r.src}" -> "${r.dst}" [label="${r.conn}" color="gold2" fontcolor="darkgreen" weight=${r.src <= r.dst ? '0.5' : '1'}]`,
+    (r) =>
+      `\t"${r.src}" -> "${r.dst}" [label="${r.conn}" color="gold2" fontcolor="darkgreen" weight=${r.src <= r.dst ? '0.5' : '1'}]`,
   );
   lines.push(...edges.sort(compareStrings));
   lines.push('}');

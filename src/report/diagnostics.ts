@@ -7,7 +7,10 @@ export interface PositionLookup {
 }
 
 /** One diagnostic per block; line and column are computed here, from the file the diagnostic names. */
-export function renderDiagnostics(diagnostics: readonly Diagnostic[], sources: ReadonlyMap<string, PositionLookup>): string {
+export function renderDiagnostics(
+  diagnostics: readonly Diagnostic[],
+  sources: ReadonlyMap<string, PositionLookup>,
+): string {
   return diagnostics
     .map((d) => {
       const source = sources.get(d.file);

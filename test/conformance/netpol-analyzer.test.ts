@@ -21,15 +21,21 @@ const available = sharedAvailable();
 const ADMIN_KIND = /^\s*"?kind"?\s*:\s*"?(AdminNetworkPolicy|BaselineAdminNetworkPolicy)\b/m;
 
 function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)],
+  );
 }
 
 function caseHas(dir: string, pattern: RegExp): boolean {
   return filesUnder(dir).some((f) => /\.(ya?ml|json)$/.test(f) && pattern.test(readFileSync(f, 'utf8')));
 }
 
-const entries: IndexEntry[] = available ? (JSON.parse(readFileSync(join(ROOT, 'INDEX.json'), 'utf8')) as IndexEntry[]) : [];
-const plain = entries.filter((e) => e.kind === 'connlist' && e.plainConnlist && !caseHas(join(ROOT, 'tests', e.testDirName), ADMIN_KIND));
+const entries: IndexEntry[] = available
+  ? (JSON.parse(readFileSync(join(ROOT, 'INDEX.json'), 'utf8')) as IndexEntry[])
+  : [];
+const plain = entries.filter(
+  (e) => e.kind === 'connlist' && e.plainConnlist && !caseHas(join(ROOT, 'tests', e.testDirName), ADMIN_KIND),
+);
 
 const tally = { ran: 0, passed: 0, goldens: 0, goldensPassed: 0 };
 
@@ -58,7 +64,10 @@ describe.skipIf(!available)('netpol-analyzer connlist goldens (NetworkPolicy onl
         expect(result.code, result.stderr).toBe(0);
         const golden = readFileSync(join(ROOT, expected), 'utf8');
         // Our json is an object with the connection list inside; netpol-analyzer's is the bare list.
-        const actual = format === 'json' ? JSON.stringify((JSON.parse(result.stdout) as { connections: unknown }).connections) : result.stdout;
+        const actual =
+          format === 'json'
+            ? JSON.stringify((JSON.parse(result.stdout) as { connections: unknown }).connections)
+            : result.stdout;
         const wanted = format === 'json' ? JSON.stringify(JSON.parse(golden)) : golden;
         if (actual === wanted) tally.goldensPassed++;
         else allPassed = false;

@@ -108,7 +108,10 @@ const CASES: readonly Case[] = [
   },
   {
     name: 'matchLabels value `yes` is a boolean under YAML 1.1',
-    extra: policy('bad', `  ingress:\n  - from:\n    - podSelector:\n        matchLabels:\n          enabled: ${MARK}yes\n`),
+    extra: policy(
+      'bad',
+      `  ingress:\n  - from:\n    - podSelector:\n        matchLabels:\n          enabled: ${MARK}yes\n`,
+    ),
     code: 'INVALID_TYPE',
     severity: 'error',
   },
@@ -132,25 +135,41 @@ const CASES: readonly Case[] = [
   },
   {
     name: 'invalid CIDR in except',
-    extra: policy('bad', ingressWith(`    - ipBlock:\n        cidr: 10.0.0.0/8\n        except:\n        - ${MARK}10.1.0.0/99\n`)),
+    extra: policy(
+      'bad',
+      ingressWith(
+        `    - ipBlock:\n        cidr: 10.0.0.0/8\n        except:\n        - ${MARK}10.1.0.0/99\n`,
+      ),
+    ),
     code: 'INVALID_CIDR',
     severity: 'error',
   },
   {
     name: 'except outside its cidr',
-    extra: policy('bad', ingressWith(`    - ipBlock:\n        cidr: 10.0.0.0/8\n        except:\n        - 10.1.0.0/16\n        - ${MARK}192.168.0.0/16\n`)),
+    extra: policy(
+      'bad',
+      ingressWith(
+        `    - ipBlock:\n        cidr: 10.0.0.0/8\n        except:\n        - 10.1.0.0/16\n        - ${MARK}192.168.0.0/16\n`,
+      ),
+    ),
     code: 'EXCEPT_OUTSIDE_CIDR',
     severity: 'error',
   },
   {
     name: 'except equal to its cidr',
-    extra: policy('bad', ingressWith(`    - ipBlock:\n        cidr: 10.0.0.0/8\n        except: [${MARK}10.0.0.0/8]\n`)),
+    extra: policy(
+      'bad',
+      ingressWith(`    - ipBlock:\n        cidr: 10.0.0.0/8\n        except: [${MARK}10.0.0.0/8]\n`),
+    ),
     code: 'EXCEPT_OUTSIDE_CIDR',
     severity: 'error',
   },
   {
     name: 'except of the other address family',
-    extra: policy('bad', ingressWith(`    - ipBlock:\n        cidr: 0.0.0.0/0\n        except: [${MARK}"::/64"]\n`)),
+    extra: policy(
+      'bad',
+      ingressWith(`    - ipBlock:\n        cidr: 0.0.0.0/0\n        except: [${MARK}"::/64"]\n`),
+    ),
     code: 'EXCEPT_OUTSIDE_CIDR',
     severity: 'error',
   },
@@ -210,13 +229,19 @@ const CASES: readonly Case[] = [
   },
   {
     name: 'peer with ipBlock and podSelector',
-    extra: policy('bad', ingressWith(`    - ${MARK}ipBlock:\n        cidr: 10.0.0.0/8\n      podSelector: {}\n`)),
+    extra: policy(
+      'bad',
+      ingressWith(`    - ${MARK}ipBlock:\n        cidr: 10.0.0.0/8\n      podSelector: {}\n`),
+    ),
     code: 'INVALID_PEER',
     severity: 'error',
   },
   {
     name: 'peer with ipBlock and namespaceSelector',
-    extra: policy('bad', ingressWith(`    - ${MARK}namespaceSelector: {}\n      ipBlock:\n        cidr: 10.0.0.0/8\n`)),
+    extra: policy(
+      'bad',
+      ingressWith(`    - ${MARK}namespaceSelector: {}\n      ipBlock:\n        cidr: 10.0.0.0/8\n`),
+    ),
     code: 'INVALID_PEER',
     severity: 'error',
   },
@@ -229,7 +254,10 @@ const CASES: readonly Case[] = [
   {
     // The API server rejects this key. Dropping it silently would turn the peer into "every pod in the namespace".
     name: '__proto__ as a matchLabels key',
-    extra: policy('bad', ingressWith(`    - podSelector:\n        matchLabels:\n          ${MARK}__proto__: web\n`)),
+    extra: policy(
+      'bad',
+      ingressWith(`    - podSelector:\n        matchLabels:\n          ${MARK}__proto__: web\n`),
+    ),
     code: 'INVALID_SELECTOR',
     severity: 'error',
   },
@@ -241,7 +269,12 @@ const CASES: readonly Case[] = [
   },
   {
     name: 'selector operator in lowercase',
-    extra: policy('bad', ingressWith(`    - podSelector:\n        matchExpressions:\n        - key: app\n          operator: ${MARK}in\n          values: [web]\n`)),
+    extra: policy(
+      'bad',
+      ingressWith(
+        `    - podSelector:\n        matchExpressions:\n        - key: app\n          operator: ${MARK}in\n          values: [web]\n`,
+      ),
+    ),
     code: 'INVALID_SELECTOR',
     severity: 'error',
   },
@@ -333,7 +366,9 @@ describe('reach: one table row per input problem', () => {
     const result = await runCli(['reach', file]);
     expectNoStackTrace(result);
     expect(result.stderr).toContain(`${file}:${line}:${column}: ${c.severity} ${c.code}:`);
-    const block = result.stderr.slice(result.stderr.indexOf(`${file}:${line}:${column}: ${c.severity} ${c.code}:`));
+    const block = result.stderr.slice(
+      result.stderr.indexOf(`${file}:${line}:${column}: ${c.severity} ${c.code}:`),
+    );
     expect(block.split('\n')[1]).toMatch(/^ {2}hint: \S/);
     expect(result.code).toBe(c.severity === 'error' ? 2 : 0);
     if (c.standalone !== true) {
@@ -342,33 +377,58 @@ describe('reach: one table row per input problem', () => {
     }
   });
 
-  it.each(CASES.filter((c) => c.severity === 'error').map((c) => [c.name, c] as const))('--strict: %s analyses nothing', async (_name, c) => {
-    const { file } = writeCase(c);
-    const result = await runCli(['reach', '--strict', file]);
-    expectNoStackTrace(result);
-    expect(result.code).toBe(2);
-    expect(result.stdout).toBe('');
-    expect(result.stderr).toContain(c.code);
-    expect(result.stderr).toContain('--strict');
-  });
+  it.each(CASES.filter((c) => c.severity === 'error').map((c) => [c.name, c] as const))(
+    '--strict: %s analyses nothing',
+    async (_name, c) => {
+      const { file } = writeCase(c);
+      const result = await runCli(['reach', '--strict', file]);
+      expectNoStackTrace(result);
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toContain(c.code);
+      expect(result.stderr).toContain('--strict');
+    },
+  );
 
-  it.each(CASES.filter((c) => c.severity === 'warning').map((c) => [c.name, c] as const))('--strict: %s still analyses (warnings only)', async (_name, c) => {
-    const { file } = writeCase(c);
-    const result = await runCli(['reach', '--strict', file]);
-    expect(result.code).toBe(0);
-    expect(result.stdout.split('\n')).toContain(VALID_LINE);
-  });
+  it.each(CASES.filter((c) => c.severity === 'warning').map((c) => [c.name, c] as const))(
+    '--strict: %s still analyses (warnings only)',
+    async (_name, c) => {
+      const { file } = writeCase(c);
+      const result = await runCli(['reach', '--strict', file]);
+      expect(result.code).toBe(0);
+      expect(result.stdout.split('\n')).toContain(VALID_LINE);
+    },
+  );
 
   it('the valid base alone has no diagnostics and exits 0', async () => {
     const file = join(dir, 'base.yaml');
     writeFileSync(file, BASE);
     const result = await runCli(['reach', file]);
-    expect(result).toEqual({ code: 0, stdout: expect.stringContaining(VALID_LINE) as unknown as string, stderr: '' });
+    expect(result).toEqual({
+      code: 0,
+      stdout: expect.stringContaining(VALID_LINE) as unknown as string,
+      stderr: '',
+    });
   });
 
   it('collects every problem of a file, not just the first', async () => {
-    const errors = CASES.filter((c) => c.severity === 'error' && c.code !== 'YAML_SYNTAX' && c.standalone !== true && c.code !== 'DUPLICATE_NAME' && !c.name.includes('__proto__'));
-    const text = `${BASE}${errors.map((c, i) => `---\n${c.extra.replace(MARK, '').replace(/name: bad\n/, `name: bad-${i}\n`).replace(/name: flag\n/, `name: flag-${i}\n`)}`).join('')}`;
+    const errors = CASES.filter(
+      (c) =>
+        c.severity === 'error' &&
+        c.code !== 'YAML_SYNTAX' &&
+        c.standalone !== true &&
+        c.code !== 'DUPLICATE_NAME' &&
+        !c.name.includes('__proto__'),
+    );
+    const text = `${BASE}${errors
+      .map(
+        (c, i) =>
+          `---\n${c.extra
+            .replace(MARK, '')
+            .replace(/name: bad\n/, `name: bad-${i}\n`)
+            .replace(/name: flag\n/, `name: flag-${i}\n`)}`,
+      )
+      .join('')}`;
     const file = join(dir, 'all.yaml');
     writeFileSync(file, text);
     const result = await runCli(['reach', file]);
@@ -385,8 +445,12 @@ describe('reach: one table row per input problem', () => {
     const { file } = writeCase(c);
     const result = await runCli(['reach', '--format', 'json', file]);
     expect(result.code).toBe(2);
-    const parsed = JSON.parse(result.stdout) as { diagnostics: { code: string; severity: string; file: string }[] };
-    expect(parsed.diagnostics).toContainEqual(expect.objectContaining({ code: 'INVALID_CIDR', severity: 'error', file }));
+    const parsed = JSON.parse(result.stdout) as {
+      diagnostics: { code: string; severity: string; file: string }[];
+    };
+    expect(parsed.diagnostics).toContainEqual(
+      expect.objectContaining({ code: 'INVALID_CIDR', severity: 'error', file }),
+    );
   });
 
   it('stdin input is located as `-`', async () => {
@@ -396,7 +460,9 @@ describe('reach: one table row per input problem', () => {
     const before = text.slice(0, at);
     const result = await runCli(['reach', '-'], text.replace(MARK, ''));
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(`-:${before.split('\n').length}:${at - before.lastIndexOf('\n')}: error END_PORT_BEFORE_PORT:`);
+    expect(result.stderr).toContain(
+      `-:${before.split('\n').length}:${at - before.lastIndexOf('\n')}: error END_PORT_BEFORE_PORT:`,
+    );
     expect(result.stdout.split('\n')).toContain(VALID_LINE);
   });
 });
@@ -425,7 +491,10 @@ describe('reach: paths', () => {
     const sub = join(dir, 'tree', 'nested');
     mkdirSync(sub, { recursive: true });
     writeFileSync(join(dir, 'tree', 'base.yaml'), BASE);
-    writeFileSync(join(sub, 'bad.yml'), policy('bad', ingressWith('    - ipBlock:\n        cidr: 10.0.0.0/33\n')));
+    writeFileSync(
+      join(sub, 'bad.yml'),
+      policy('bad', ingressWith('    - ipBlock:\n        cidr: 10.0.0.0/33\n')),
+    );
     writeFileSync(join(sub, 'notes.txt'), 'not: [a manifest');
     const result = await runCli(['reach', join(dir, 'tree')]);
     expect(result.code).toBe(2);
@@ -435,7 +504,12 @@ describe('reach: paths', () => {
   });
 
   it('usage errors exit 2 without a stack trace', async () => {
-    for (const argv of [['reach'], ['reach', '--format', 'xml', 'x'], ['reach', '--pod-cidr', '10.0.0.0/33', '-'], ['nonsense']]) {
+    for (const argv of [
+      ['reach'],
+      ['reach', '--format', 'xml', 'x'],
+      ['reach', '--pod-cidr', '10.0.0.0/33', '-'],
+      ['nonsense'],
+    ]) {
       const result = await runCli(argv);
       expectNoStackTrace(result);
       expect(result.code).toBe(2);
@@ -458,7 +532,12 @@ interface BadDir {
 const BAD_DIRS: readonly BadDir[] = [
   { dir: 'bad_netpols/subdir1', code: 2, diagnostics: ['INVALID_CIDR'], why: 'ipBlock.cidr is "A"' },
   { dir: 'bad_netpols/subdir2', code: 2, diagnostics: ['INVALID_SELECTOR'], why: 'label key "app@b"' },
-  { dir: 'bad_netpols/subdir3', code: 2, diagnostics: ['INVALID_PEER'], why: 'a peer with podSelector and ipBlock' },
+  {
+    dir: 'bad_netpols/subdir3',
+    code: 2,
+    diagnostics: ['INVALID_PEER'],
+    why: 'a peer with podSelector and ipBlock',
+  },
   { dir: 'bad_netpols/subdir4', code: 2, diagnostics: ['INVALID_PEER'], why: 'an empty peer {}' },
   {
     dir: 'bad_netpols/subdir5',
@@ -476,7 +555,12 @@ const BAD_DIRS: readonly BadDir[] = [
     // container ports, and an external address has none, so it matches nothing.
     why: 'valid for us: a named port towards an ipBlock is legal and matches nothing',
   },
-  { dir: 'bad_netpols/subdir7', code: 2, diagnostics: ['INVALID_SELECTOR'], why: 'label value "$backendservice"' },
+  {
+    dir: 'bad_netpols/subdir7',
+    code: 2,
+    diagnostics: ['INVALID_SELECTOR'],
+    why: 'label value "$backendservice"',
+  },
   {
     dir: 'bad_yamls',
     code: 0,
@@ -485,35 +569,53 @@ const BAD_DIRS: readonly BadDir[] = [
     diagnostics: ['MISSING_KIND'],
     why: 'valid for us: only non-manifest documents and irrelevant objects, reported as warnings',
   },
-  { dir: 'document_with_syntax_error', code: 2, diagnostics: ['YAML_SYNTAX'], why: 'an unquotable template string' },
-  { dir: 'np_bad_path_test_1', code: 2, diagnostics: ['DUPLICATE_NAME'], why: 'two NetworkPolicies named backend-netpol' },
-  { dir: 'np_bad_path_test_2', code: 2, diagnostics: ['END_PORT_WITH_NAMED_PORT'], why: 'endPort with port: http' },
+  {
+    dir: 'document_with_syntax_error',
+    code: 2,
+    diagnostics: ['YAML_SYNTAX'],
+    why: 'an unquotable template string',
+  },
+  {
+    dir: 'np_bad_path_test_1',
+    code: 2,
+    diagnostics: ['DUPLICATE_NAME'],
+    why: 'two NetworkPolicies named backend-netpol',
+  },
+  {
+    dir: 'np_bad_path_test_2',
+    code: 2,
+    diagnostics: ['END_PORT_WITH_NAMED_PORT'],
+    why: 'endPort with port: http',
+  },
 ];
 
 const sharedHere = sharedAvailable();
 
-describe.skipIf(!sharedHere)('netpol-analyzer bad-input directories (../shared/conformance/netpol-analyzer/tests)', () => {
-  it.each(BAD_DIRS.map((b) => [b.dir, b] as const))('%s', async (_dir, b) => {
-    const path = sharedPath('conformance', 'netpol-analyzer', 'tests', b.dir);
-    const result = await runCli(['reach', path]);
-    expectNoStackTrace(result);
-    expect(result.code, b.why).toBe(b.code);
-    const located = [...result.stderr.matchAll(/^(\S+?):(\d+):(\d+): (error|warning) ([A-Z_]+):/gm)];
-    for (const code of b.diagnostics) {
-      const match = located.find((m) => m[5] === code);
-      expect(match, `${code} located in ${result.stderr}`).toBeDefined();
-      // The line exists in the file it names.
-      const lines = readFileSync(match![1]!, 'utf8').split('\n').length;
-      expect(Number(match![2])).toBeLessThanOrEqual(lines);
-      expect(Number(match![2])).toBeGreaterThanOrEqual(1);
-      expect(Number(match![3])).toBeGreaterThanOrEqual(1);
-    }
-    if (b.code === 2) {
-      expect(located.some((m) => m[4] === 'error')).toBe(true);
-      expect(result.stderr).toMatch(/\n {2}hint: \S/);
-    } else {
-      expect(located.filter((m) => m[4] === 'error')).toEqual([]);
-      expect(result.stdout).not.toBe('');
-    }
-  });
-});
+describe.skipIf(!sharedHere)(
+  'netpol-analyzer bad-input directories (../shared/conformance/netpol-analyzer/tests)',
+  () => {
+    it.each(BAD_DIRS.map((b) => [b.dir, b] as const))('%s', async (_dir, b) => {
+      const path = sharedPath('conformance', 'netpol-analyzer', 'tests', b.dir);
+      const result = await runCli(['reach', path]);
+      expectNoStackTrace(result);
+      expect(result.code, b.why).toBe(b.code);
+      const located = [...result.stderr.matchAll(/^(\S+?):(\d+):(\d+): (error|warning) ([A-Z_]+):/gm)];
+      for (const code of b.diagnostics) {
+        const match = located.find((m) => m[5] === code);
+        expect(match, `${code} located in ${result.stderr}`).toBeDefined();
+        // The line exists in the file it names.
+        const lines = readFileSync(match![1]!, 'utf8').split('\n').length;
+        expect(Number(match![2])).toBeLessThanOrEqual(lines);
+        expect(Number(match![2])).toBeGreaterThanOrEqual(1);
+        expect(Number(match![3])).toBeGreaterThanOrEqual(1);
+      }
+      if (b.code === 2) {
+        expect(located.some((m) => m[4] === 'error')).toBe(true);
+        expect(result.stderr).toMatch(/\n {2}hint: \S/);
+      } else {
+        expect(located.filter((m) => m[4] === 'error')).toEqual([]);
+        expect(result.stdout).not.toBe('');
+      }
+    });
+  },
+);

@@ -22,10 +22,16 @@ describe('reach on the storefront example', () => {
     expect(lines).toContain('monitoring/prometheus[Deployment] => storefront/api[Deployment] : TCP 9090');
     expect(lines).toContain('11.0.0.0-255.255.255.255[External] => storefront/web[Deployment] : TCP 8080');
     // The private range is excepted from the public ingress.
-    expect(lines.some((l) => l.startsWith('10.0.0.0-10.255.255.255[External] => storefront/web'))).toBe(false);
+    expect(lines.some((l) => l.startsWith('10.0.0.0-10.255.255.255[External] => storefront/web'))).toBe(
+      false,
+    );
     // Databases are reachable only from their callers.
-    expect(lines.filter((l) => l.includes('=> storefront/cart-db'))).toEqual(['storefront/api[Deployment] => storefront/cart-db[StatefulSet] : TCP 5432']);
-    expect(lines.filter((l) => l.includes('=> payments/ledger-db'))).toEqual(['payments/gateway[Deployment] => payments/ledger-db[StatefulSet] : TCP 5432']);
+    expect(lines.filter((l) => l.includes('=> storefront/cart-db'))).toEqual([
+      'storefront/api[Deployment] => storefront/cart-db[StatefulSet] : TCP 5432',
+    ]);
+    expect(lines.filter((l) => l.includes('=> payments/ledger-db'))).toEqual([
+      'payments/gateway[Deployment] => payments/ledger-db[StatefulSet] : TCP 5432',
+    ]);
     expect([...lines].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).toEqual(lines);
   });
 
@@ -52,7 +58,9 @@ describe('reach on the storefront example', () => {
   });
 
   it('reads stdin and gives the same answer', async () => {
-    const text = ['namespaces.yaml', 'workloads.yaml', 'policies.yaml'].map((f) => readFileSync(join(example, f), 'utf8')).join('\n---\n');
+    const text = ['namespaces.yaml', 'workloads.yaml', 'policies.yaml']
+      .map((f) => readFileSync(join(example, f), 'utf8'))
+      .join('\n---\n');
     const fromStdin = await runCli(['reach', '-'], text);
     expect(fromStdin.code).toBe(0);
     expect(fromStdin.stdout).toBe((await runCli(['reach', example])).stdout);
@@ -113,7 +121,8 @@ describe('the built executable', () => {
   it('exits 2 with a located message on bad input', () => {
     const result = spawnSync(process.execPath, [bin, 'reach', '-'], {
       encoding: 'utf8',
-      input: 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p}\nspec:\n  podSelector: {}\n  ingress:\n  - from:\n    - ipBlock: {cidr: 1.1.1.300/32}\n',
+      input:
+        'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p}\nspec:\n  podSelector: {}\n  ingress:\n  - from:\n    - ipBlock: {cidr: 1.1.1.300/32}\n',
     });
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('-:8:23: error INVALID_CIDR');

@@ -113,13 +113,58 @@ type Mutation =
   | { readonly op: 'indent' | 'dedent'; readonly at: number };
 
 /** Characters that matter to YAML, and a few that do not. */
-const YAML_CHARS = [...':-[]{},&*!|>#\'"%@`? \t\n', 'a', '0', '.', '/', '\u00a0', '\u2028', '\ufeff', '\u0000'];
+const YAML_CHARS = [
+  ...':-[]{},&*!|>#\'"%@`? \t\n',
+  'a',
+  '0',
+  '.',
+  '/',
+  '\u00a0',
+  '\u2028',
+  '\ufeff',
+  '\u0000',
+];
 /** Values of other types than expected, and YAML features: aliases, tags, block scalars, nulls. */
 const VALUES = [
-  '[]', '{}', 'null', '~', '', '0', '-1', '65536', '1e309', '0x10', '0777', 'true', 'on', 'no', '"x"', "'80'",
-  '[1, 2]', '{a: b}', '&anchor x', '*anchor', '*missing', '!!binary aGk=', '!!str 5', '!!map {}', '!custom x',
-  '|\n  block', '>-\n  folded', '? complex', '"\\u0000"', '1.1.1.300/32', '::/0', '10.0.0.0/33', 'TCP', 'tcp',
-  'Ingress', '__proto__', 'constructor', "'" + 'x'.repeat(300) + "'", '2001-12-14',
+  '[]',
+  '{}',
+  'null',
+  '~',
+  '',
+  '0',
+  '-1',
+  '65536',
+  '1e309',
+  '0x10',
+  '0777',
+  'true',
+  'on',
+  'no',
+  '"x"',
+  "'80'",
+  '[1, 2]',
+  '{a: b}',
+  '&anchor x',
+  '*anchor',
+  '*missing',
+  '!!binary aGk=',
+  '!!str 5',
+  '!!map {}',
+  '!custom x',
+  '|\n  block',
+  '>-\n  folded',
+  '? complex',
+  '"\\u0000"',
+  '1.1.1.300/32',
+  '::/0',
+  '10.0.0.0/33',
+  'TCP',
+  'tcp',
+  'Ingress',
+  '__proto__',
+  'constructor',
+  "'" + 'x'.repeat(300) + "'",
+  '2001-12-14',
 ];
 
 const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
@@ -169,15 +214,60 @@ function mutate(text: string, m: Mutation): string {
   }
 }
 
-const mutatedArb = fc.array(mutationArb, { minLength: 1, maxLength: 6 }).map((ms) => ms.reduce(mutate, VALID));
+const mutatedArb = fc
+  .array(mutationArb, { minLength: 1, maxLength: 6 })
+  .map((ms) => ms.reduce(mutate, VALID));
 
 /** Token soup: YAML structure without a plan. */
 const TOKENS = [
-  '- ', ': ', '\n', '  ', '    ', '{', '}', '[', ']', ', ', '&a ', '*a', '&b ', '*b', '!!str ', '!!int ', '---\n', '...\n',
-  '? ', '|\n', '>\n', '# c\n', '"', "'", 'kind: NetworkPolicy\n', 'kind: Pod\n', 'kind: List\n', 'kind: PodList\n',
-  'apiVersion: v1\n', 'metadata:\n', 'name: x\n', 'spec:\n', 'items:\n', 'ingress:\n', 'from:\n', 'ipBlock:\n',
-  'cidr: 10.0.0.0/8\n', 'ports:\n', 'port: 80\n', 'podSelector: {}\n', 'labels:\n', 'a: b\n', 'on', 'null', '0',
-  '%YAML 1.1\n', '%TAG ! tag:x,2000:\n', '<<: *a\n',
+  '- ',
+  ': ',
+  '\n',
+  '  ',
+  '    ',
+  '{',
+  '}',
+  '[',
+  ']',
+  ', ',
+  '&a ',
+  '*a',
+  '&b ',
+  '*b',
+  '!!str ',
+  '!!int ',
+  '---\n',
+  '...\n',
+  '? ',
+  '|\n',
+  '>\n',
+  '# c\n',
+  '"',
+  "'",
+  'kind: NetworkPolicy\n',
+  'kind: Pod\n',
+  'kind: List\n',
+  'kind: PodList\n',
+  'apiVersion: v1\n',
+  'metadata:\n',
+  'name: x\n',
+  'spec:\n',
+  'items:\n',
+  'ingress:\n',
+  'from:\n',
+  'ipBlock:\n',
+  'cidr: 10.0.0.0/8\n',
+  'ports:\n',
+  'port: 80\n',
+  'podSelector: {}\n',
+  'labels:\n',
+  'a: b\n',
+  'on',
+  'null',
+  '0',
+  '%YAML 1.1\n',
+  '%TAG ! tag:x,2000:\n',
+  '<<: *a\n',
 ];
 const soupArb = fc.array(fc.constantFrom(...TOKENS), { maxLength: 120 }).map((tokens) => tokens.join(''));
 
@@ -222,7 +312,15 @@ describe('loader fuzz', () => {
   it('mutated valid manifests as JSON never throw', { timeout: 20_000 }, () => {
     const json = JSON.stringify({ kind: 'List', apiVersion: 'v1', items: [] }, null, 1);
     const policy = JSON.stringify(
-      { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'p' }, spec: { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: '10.0.0.0/8' } }], ports: [{ port: 80 }] }] } },
+      {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: 'p' },
+        spec: {
+          podSelector: {},
+          ingress: [{ from: [{ ipBlock: { cidr: '10.0.0.0/8' } }], ports: [{ port: 80 }] }],
+        },
+      },
       null,
       1,
     );
@@ -246,19 +344,31 @@ describe('loader fuzz', () => {
 
 describe('regressions found by fuzzing', () => {
   // Kinds named like Object.prototype members must not be looked up as pod controllers.
-  it.each(['constructor', 'toString', 'hasOwnProperty', 'valueOf', '__proto__', 'constructorList'])('kind: %s loads without throwing', async (kind) => {
-    const text = `apiVersion: v1\nkind: ${kind}\nmetadata:\n  name: x\n${kind.endsWith('List') ? 'items:\n- metadata:\n    name: y\n' : ''}`;
-    expect(() => loadCluster([{ name: 'f.yaml', text }])).not.toThrow();
-    await checkCli(text);
-  });
+  it.each(['constructor', 'toString', 'hasOwnProperty', 'valueOf', '__proto__', 'constructorList'])(
+    'kind: %s loads without throwing',
+    async (kind) => {
+      const text = `apiVersion: v1\nkind: ${kind}\nmetadata:\n  name: x\n${kind.endsWith('List') ? 'items:\n- metadata:\n    name: y\n' : ''}`;
+      expect(() => loadCluster([{ name: 'f.yaml', text }])).not.toThrow();
+      await checkCli(text);
+    },
+  );
 });
 
 describe('reach - fuzz (through run())', () => {
   it('mutated manifests: exit 0 or 2, never a stack trace', { timeout: 20_000 }, async () => {
     await fc.assert(
-      fc.asyncProperty(mutatedArb, fc.constantFrom<readonly string[]>([], ['--strict'], ['--format', 'json'], ['--ipblock-pods', 'ignore']), async (text, extra) => {
-        await checkCli(text, extra);
-      }),
+      fc.asyncProperty(
+        mutatedArb,
+        fc.constantFrom<readonly string[]>(
+          [],
+          ['--strict'],
+          ['--format', 'json'],
+          ['--ipblock-pods', 'ignore'],
+        ),
+        async (text, extra) => {
+          await checkCli(text, extra);
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -279,17 +389,41 @@ describe('reach - fuzz (through run())', () => {
 /** Billion laughs: `levels` levels of `width` aliases each to the level before. */
 function billionLaughs(levels: number, width: number, indent = ''): string {
   const lines = [`${indent}l0: &l0 "lol"`];
-  for (let i = 1; i <= levels; i++) lines.push(`${indent}l${i}: &l${i} [${Array(width).fill(`*l${i - 1}`).join(', ')}]`);
+  for (let i = 1; i <= levels; i++)
+    lines.push(
+      `${indent}l${i}: &l${i} [${Array(width)
+        .fill(`*l${i - 1}`)
+        .join(', ')}]`,
+    );
   return `${lines.join('\n')}\n`;
 }
 
 describe('YAML bombs', () => {
   it.each([
     ['a bare billion laughs document', billionLaughs(9, 9)],
-    ['a billion laughs inside a Pod', `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n${billionLaughs(9, 9, '    ')}`],
-    ['a billion laughs in labels', `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels:\n${billionLaughs(12, 10, '    ')}`],
+    [
+      'a billion laughs inside a Pod',
+      `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n${billionLaughs(9, 9, '    ')}`,
+    ],
+    [
+      'a billion laughs in labels',
+      `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels:\n${billionLaughs(12, 10, '    ')}`,
+    ],
     ['a wide bomb (few levels, many aliases)', billionLaughs(3, 600)],
-    ['merge-key bomb', `a: &a {x: 1, y: 2}\n${Array.from({ length: 12 }, (_, i) => `b${i}: &b${i}\n  <<: [${i === 0 ? '*a' : Array(8).fill(`*b${i - 1}`).join(', ')}]`).join('\n')}\n`],
+    [
+      'merge-key bomb',
+      `a: &a {x: 1, y: 2}\n${Array.from(
+        { length: 12 },
+        (_, i) =>
+          `b${i}: &b${i}\n  <<: [${
+            i === 0
+              ? '*a'
+              : Array(8)
+                  .fill(`*b${i - 1}`)
+                  .join(', ')
+          }]`,
+      ).join('\n')}\n`,
+    ],
   ])('%s: refused quickly with a diagnostic', { timeout: 10_000 }, async (_name, text) => {
     const started = performance.now();
     const result = loadCluster([{ name: 'bomb.yaml', text }]);
@@ -308,7 +442,11 @@ describe('YAML bombs', () => {
   });
 
   it('a long flat input is linear, not quadratic', { timeout: 20_000 }, () => {
-    const pods = Array.from({ length: 2000 }, (_, i) => `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p${i}\n  labels: {app: a${i % 7}, tier: "on"}\n`).join('---\n');
+    const pods = Array.from(
+      { length: 2000 },
+      (_, i) =>
+        `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p${i}\n  labels: {app: a${i % 7}, tier: "on"}\n`,
+    ).join('---\n');
     const started = performance.now();
     const result = loadCluster([{ name: 'many.yaml', text: pods }]);
     expect(performance.now() - started).toBeLessThan(10_000);
@@ -343,25 +481,37 @@ const code = await run(['reach', '-'], { stdout: () => {}, stderr: (t) => { stde
 console.log(JSON.stringify({ out, code, stderr }));
 `;
 
-  it.each([200, 1000, 5000])('depth %i: every shape ends with a diagnostic, in one process, quickly', { timeout: 30_000 }, (depth) => {
-    const dir = mkdtempSync(join(tmpdir(), 'bulkhead-fuzz-'));
-    try {
-      const script = join(dir, 'deep.mts');
-      writeFileSync(script, CHILD);
-      const child = spawnSync(process.execPath, ['--import', 'tsx', script, String(depth)], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 25_000 });
-      const fatal = /FATAL ERROR[^\n]*/.exec(child.stderr)?.[0] ?? child.stderr.slice(0, 300);
-      expect(child.signal, `the child was killed (${String(child.signal)}): ${fatal}`).toBeNull();
-      expect(child.stderr).not.toContain('FATAL ERROR');
-      expect(child.status, child.stderr.slice(0, 300)).toBe(0);
-      const report = JSON.parse(child.stdout.trim().split('\n').pop()!) as { out: { name: string; ms: number; codes: string[] }[]; code: number; stderr: string };
-      for (const entry of report.out) {
-        expect(entry.ms, entry.name).toBeLessThan(5_000);
-        expect(entry.codes.length, entry.name).toBeGreaterThan(0);
+  it.each([200, 1000, 5000])(
+    'depth %i: every shape ends with a diagnostic, in one process, quickly',
+    { timeout: 30_000 },
+    (depth) => {
+      const dir = mkdtempSync(join(tmpdir(), 'bulkhead-fuzz-'));
+      try {
+        const script = join(dir, 'deep.mts');
+        writeFileSync(script, CHILD);
+        const child = spawnSync(process.execPath, ['--import', 'tsx', script, String(depth)], {
+          cwd: PROJECT_ROOT,
+          encoding: 'utf8',
+          timeout: 25_000,
+        });
+        const fatal = /FATAL ERROR[^\n]*/.exec(child.stderr)?.[0] ?? child.stderr.slice(0, 300);
+        expect(child.signal, `the child was killed (${String(child.signal)}): ${fatal}`).toBeNull();
+        expect(child.stderr).not.toContain('FATAL ERROR');
+        expect(child.status, child.stderr.slice(0, 300)).toBe(0);
+        const report = JSON.parse(child.stdout.trim().split('\n').pop()!) as {
+          out: { name: string; ms: number; codes: string[] }[];
+          code: number;
+          stderr: string;
+        };
+        for (const entry of report.out) {
+          expect(entry.ms, entry.name).toBeLessThan(5_000);
+          expect(entry.codes.length, entry.name).toBeGreaterThan(0);
+        }
+        expect([0, 2]).toContain(report.code);
+        expect(report.stderr).not.toMatch(/^\s+at /m);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
-      expect([0, 2]).toContain(report.code);
-      expect(report.stderr).not.toMatch(/^\s+at /m);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    },
+  );
 });

@@ -37,7 +37,8 @@ export function listConnections(model: Connectivity): ConnectionRow[] {
   });
   for (const d of model.ingressExposedWorkloads) {
     const conn = model.fromIngressController(d);
-    if (!conn.isEmpty()) rows.push({ src: INGRESS_CONTROLLER_ID, dst: workloads[d]!.id, conn: conn.toString() });
+    if (!conn.isEmpty())
+      rows.push({ src: INGRESS_CONTROLLER_ID, dst: workloads[d]!.id, conn: conn.toString() });
   }
   return rows.sort((a, b) => compareStrings(a.src, b.src) || compareStrings(a.dst, b.dst));
 }

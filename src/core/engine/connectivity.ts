@@ -101,7 +101,13 @@ export class Connectivity {
             workloads: [...cluster.workloads, INGRESS_CONTROLLER],
             namespaces: new Map([
               ...cluster.namespaces,
-              [INGRESS_CONTROLLER_NAMESPACE, { name: INGRESS_CONTROLLER_NAMESPACE, labels: { 'kubernetes.io/metadata.name': INGRESS_CONTROLLER_NAMESPACE } }],
+              [
+                INGRESS_CONTROLLER_NAMESPACE,
+                {
+                  name: INGRESS_CONTROLLER_NAMESPACE,
+                  labels: { 'kubernetes.io/metadata.name': INGRESS_CONTROLLER_NAMESPACE },
+                },
+              ],
             ]),
           };
     const virtual = modelled.workloads.length - cluster.workloads.length;
@@ -167,7 +173,9 @@ export class Connectivity {
     const exposed = this.ingressExposure.get(dst);
     if (exposed === undefined) return ConnSet.NONE;
     const controller = this.workloads.length;
-    const allowed = this.table.get(this.classToClassId(this.classOfWorkload[controller]!, this.classOfWorkload[dst]!));
+    const allowed = this.table.get(
+      this.classToClassId(this.classOfWorkload[controller]!, this.classOfWorkload[dst]!),
+    );
     return allowed.intersect(ConnSet.ports('TCP', exposed));
   }
 
@@ -282,12 +290,12 @@ type Factory = (
   table: ConnTable,
 ) => Connectivity;
 
-/** A policy rule with the policy it belongs to. */
 type Direction = 'ingress' | 'egress';
 
 /** A row of connection-set ids, one per class and external range of its side. */
 type Row = Uint16Array | Int32Array;
 
+/** A policy rule with the policy it belongs to. */
 interface RuleRef {
   readonly policy: NetworkPolicy;
   readonly rule: NetworkPolicyRule;
@@ -299,10 +307,12 @@ class Builder {
   private readonly table = new ConnTable();
   private readonly workloads: readonly Workload[];
   /** Workload indices matched by each distinct pod peer or subject, keyed by a canonical text. */
-  private readonly matchers = new Map<string, { readonly feature: number; readonly workloads: readonly number[] }>();
+  private readonly matchers = new Map<
+    string,
+    { readonly feature: number; readonly workloads: readonly number[] }
+  >();
   private readonly features: number[][];
   private readonly externals: Record<Direction, ExternalRange[]> = { ingress: [], egress: [] };
-  /** The last `virtualWorkloads` workloads are modelled (the ingress controller), not counted in stats. */
   /** For each workload, the indices of the policies whose podSelector selects it. */
   private readonly subjectPolicies: number[][];
   private classOfWorkload = new Int32Array(0);
@@ -312,6 +322,7 @@ class Builder {
   /** True when hostNetwork pods are neither selected nor told apart by selectors (`hostNetworkPods: 'node'`). */
   private readonly hostNetworkApart: boolean;
 
+  /** The last `virtualWorkloads` workloads are modelled (the ingress controller), not counted as workloads. */
   constructor(
     private readonly cluster: Cluster,
     private readonly options: ConnectivityOptions,
@@ -340,7 +351,16 @@ class Builder {
       ingressRows[c] = this.directionRow('ingress', w, ingressCache);
       egressRows[c] = this.directionRow('egress', w, egressCache);
     }
-    return factory(this.workloads, this.externals.ingress, this.externals.egress, this.classOfWorkload, classSizes, ingressRows, egressRows, this.table);
+    return factory(
+      this.workloads,
+      this.externals.ingress,
+      this.externals.egress,
+      this.classOfWorkload,
+      classSizes,
+      ingressRows,
+      egressRows,
+      this.table,
+    );
   }
 
   /**
@@ -414,14 +434,19 @@ class Builder {
   }
 
   private podPeerKey(peer: Peer & { kind: 'pods' }, policy: NetworkPolicy): string {
-    const namespaces = peer.namespaceSelector === undefined ? `own ${policy.namespace}` : `sel ${selectorKey(peer.namespaceSelector)}`;
+    const namespaces =
+      peer.namespaceSelector === undefined
+        ? `own ${policy.namespace}`
+        : `sel ${selectorKey(peer.namespaceSelector)}`;
     const pods = peer.podSelector === undefined ? 'any' : selectorKey(peer.podSelector);
     return `pods ${namespaces} ${pods}`;
   }
 
   private podPeerWorkloads(peer: Peer & { kind: 'pods' }, policy: NetworkPolicy): number[] {
     const namespaces =
-      peer.namespaceSelector === undefined ? new Set([policy.namespace]) : this.index.namespacesMatching(peer.namespaceSelector);
+      peer.namespaceSelector === undefined
+        ? new Set([policy.namespace])
+        : this.index.namespacesMatching(peer.namespaceSelector);
     return this.index.podsMatching(namespaces, peer.podSelector);
   }
 
@@ -482,7 +507,8 @@ class Builder {
 
   /** Row positions (classes, then external ranges of the peer's side) a peer of a `direction` rule matches. */
   private nodesOf(peer: Peer, policy: NetworkPolicy, direction: Direction): Int32Array {
-    const key = peer.kind === 'pods' ? this.podPeerKey(peer, policy) : `${direction} addresses ${peer.addresses.key()}`;
+    const key =
+      peer.kind === 'pods' ? this.podPeerKey(peer, policy) : `${direction} addresses ${peer.addresses.key()}`;
     let nodes = this.peerNodes.get(key);
     if (nodes !== undefined) return nodes;
     const out = new Set<number>();
@@ -491,7 +517,8 @@ class Builder {
       for (const w of this.matchers.get(key)!.workloads) out.add(this.classOfWorkload[w]!);
     } else {
       if (this.options.ipBlockPods === 'match') {
-        for (const w of this.matchers.get(`addresses ${peer.addresses.key()}`)!.workloads) out.add(this.classOfWorkload[w]!);
+        for (const w of this.matchers.get(`addresses ${peer.addresses.key()}`)!.workloads)
+          out.add(this.classOfWorkload[w]!);
       }
       // External ranges are split at every block boundary, so each lies wholly inside or outside the block.
       this.externals[direction].forEach((range, i) => {
@@ -533,7 +560,12 @@ class Builder {
     return row;
   }
 
-  private fillRow(direction: Direction, workload: Workload, selecting: readonly NetworkPolicy[], row: Row): void {
+  private fillRow(
+    direction: Direction,
+    workload: Workload,
+    selecting: readonly NetworkPolicy[],
+    row: Row,
+  ): void {
     const nodes = row.length;
     let anyPeer = ConnTable.NONE_ID;
     for (const policy of selecting) {
@@ -546,10 +578,14 @@ class Builder {
             continue;
           }
           for (const peer of rule.peers) {
-            for (const node of this.nodesOf(peer, policy, direction)) row[node] = this.table.union(row[node]!, ports);
+            for (const node of this.nodesOf(peer, policy, direction))
+              row[node] = this.table.union(row[node]!, ports);
           }
         } else {
-          const targets = rule.peers === 'any' ? undefined : rule.peers.flatMap((peer) => [...this.nodesOf(peer, policy, direction)]);
+          const targets =
+            rule.peers === 'any'
+              ? undefined
+              : rule.peers.flatMap((peer) => [...this.nodesOf(peer, policy, direction)]);
           const hasNamed = rule.ports !== 'any' && rule.ports.some((p) => p.kind === 'named');
           if (!hasNamed) {
             const ports = this.resolvePorts(rule.ports, undefined);
@@ -562,7 +598,10 @@ class Builder {
             const portsFor = (node: number): number => {
               let id = resolved.get(node);
               if (id === undefined) {
-                const destination = node < this.representatives.length ? this.workloads[this.representatives[node]!] : undefined;
+                const destination =
+                  node < this.representatives.length
+                    ? this.workloads[this.representatives[node]!]
+                    : undefined;
                 id = this.resolvePorts(rule.ports, destination);
                 resolved.set(node, id);
               }
@@ -574,7 +613,8 @@ class Builder {
         }
       }
     }
-    if (anyPeer !== ConnTable.NONE_ID) for (let i = 0; i < nodes; i++) row[i] = this.table.union(row[i]!, anyPeer);
+    if (anyPeer !== ConnTable.NONE_ID)
+      for (let i = 0; i < nodes; i++) row[i] = this.table.union(row[i]!, anyPeer);
   }
 
   /**
@@ -583,7 +623,11 @@ class Builder {
    */
   private resolvePorts(ports: readonly PortMatch[] | 'any', destination: Workload | undefined): number {
     if (ports === 'any') return ConnTable.ALL_ID;
-    const byProtocol: Record<Protocol, PortSet> = { TCP: PortSet.EMPTY, UDP: PortSet.EMPTY, SCTP: PortSet.EMPTY };
+    const byProtocol: Record<Protocol, PortSet> = {
+      TCP: PortSet.EMPTY,
+      UDP: PortSet.EMPTY,
+      SCTP: PortSet.EMPTY,
+    };
     for (const port of ports) {
       if (port.kind === 'number') {
         byProtocol[port.protocol] = byProtocol[port.protocol].union(PortSet.range(port.first, port.last));

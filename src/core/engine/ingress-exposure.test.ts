@@ -39,20 +39,65 @@ const ingress = (port?: number | string, kind: IngressRoute['kind'] = 'Ingress')
 });
 
 function exposed(c: Cluster): Record<string, string> {
-  return Object.fromEntries([...ingressExposure(c)].map(([i, ports]) => [c.workloads[i]!.id, ports.toString()]));
+  return Object.fromEntries(
+    [...ingressExposure(c)].map(([i, ports]) => [c.workloads[i]!.id, ports.toString()]),
+  );
 }
 
 describe('ingressExposure', () => {
   it.each([
-    ['a named target port resolves against TCP container ports', [{ port: 80, protocol: 'TCP', targetPort: 'http' }], 80, { 'shop/web[Deployment]': '8080' }],
-    ['a named target port on a UDP container port does not count', [{ port: 53, protocol: 'TCP', targetPort: 'dns' }], 53, {}],
-    ['a numbered target port must be a container port', [{ port: 80, protocol: 'TCP', targetPort: 8081 }], 80, {}],
-    ['without a target port, the Service port is the target', [{ port: 9090, protocol: 'TCP' }], 9090, { 'shop/web[Deployment]': '9090' }],
-    ['the backend port picks the Service port by name', [{ name: 'metrics', port: 9090, protocol: 'TCP' }, { name: 'web', port: 80, protocol: 'TCP', targetPort: 8080 }], 'web', { 'shop/web[Deployment]': '8080' }],
-    ['a backend without a port reaches every Service port', [{ port: 9090, protocol: 'TCP' }, { port: 80, protocol: 'TCP', targetPort: 'http' }], undefined, { 'shop/web[Deployment]': '8080,9090' }],
-    ['a port the Service does not have reaches nothing', [{ port: 80, protocol: 'TCP', targetPort: 8080 }], 443, {}],
+    [
+      'a named target port resolves against TCP container ports',
+      [{ port: 80, protocol: 'TCP', targetPort: 'http' }],
+      80,
+      { 'shop/web[Deployment]': '8080' },
+    ],
+    [
+      'a named target port on a UDP container port does not count',
+      [{ port: 53, protocol: 'TCP', targetPort: 'dns' }],
+      53,
+      {},
+    ],
+    [
+      'a numbered target port must be a container port',
+      [{ port: 80, protocol: 'TCP', targetPort: 8081 }],
+      80,
+      {},
+    ],
+    [
+      'without a target port, the Service port is the target',
+      [{ port: 9090, protocol: 'TCP' }],
+      9090,
+      { 'shop/web[Deployment]': '9090' },
+    ],
+    [
+      'the backend port picks the Service port by name',
+      [
+        { name: 'metrics', port: 9090, protocol: 'TCP' },
+        { name: 'web', port: 80, protocol: 'TCP', targetPort: 8080 },
+      ],
+      'web',
+      { 'shop/web[Deployment]': '8080' },
+    ],
+    [
+      'a backend without a port reaches every Service port',
+      [
+        { port: 9090, protocol: 'TCP' },
+        { port: 80, protocol: 'TCP', targetPort: 'http' },
+      ],
+      undefined,
+      { 'shop/web[Deployment]': '8080,9090' },
+    ],
+    [
+      'a port the Service does not have reaches nothing',
+      [{ port: 80, protocol: 'TCP', targetPort: 8080 }],
+      443,
+      {},
+    ],
   ] as const)('%s', (_, ports, wanted, expected) => {
-    expect(exposed(cluster([service(ports as unknown as Service['ports'])], [ingress(wanted)]))).toEqual(expected);
+    expect(exposed(cluster([service(ports as unknown as Service['ports'])], [ingress(wanted)]))).toEqual(
+      expected,
+    );
   });
 
   it('a Route targets the Service by target port, and only workloads in its namespace', () => {
@@ -61,13 +106,18 @@ describe('ingressExposure', () => {
   });
 
   it('a Service without a selector exposes nothing', () => {
-    const { selector: _selector, ...withoutSelector } = service([{ port: 80, protocol: 'TCP', targetPort: 8080 }]);
+    const { selector: _selector, ...withoutSelector } = service([
+      { port: 80, protocol: 'TCP', targetPort: 8080 },
+    ]);
     const c = cluster([withoutSelector], [ingress(80)]);
     expect(exposed(c)).toEqual({});
   });
 
   it('an unknown Service exposes nothing', () => {
-    const c = cluster([service([{ port: 80, protocol: 'TCP', targetPort: 8080 }])], [{ ...ingress(80), backends: [{ service: 'nope', port: 80 }] }]);
+    const c = cluster(
+      [service([{ port: 80, protocol: 'TCP', targetPort: 8080 }])],
+      [{ ...ingress(80), backends: [{ service: 'nope', port: 80 }] }],
+    );
     expect(exposed(c)).toEqual({});
   });
 });

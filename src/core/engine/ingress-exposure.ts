@@ -48,7 +48,14 @@ function targetPorts(service: Service, wanted: number | string | undefined, work
   const chosen =
     wanted === undefined
       ? service.ports
-      : service.ports.filter((p) => (p.name !== undefined && p.name !== '' && p.name === wanted) || p.port === wanted || p.targetPort === wanted).slice(0, 1);
+      : service.ports
+          .filter(
+            (p) =>
+              (p.name !== undefined && p.name !== '' && p.name === wanted) ||
+              p.port === wanted ||
+              p.targetPort === wanted,
+          )
+          .slice(0, 1);
   let ports = PortSet.EMPTY;
   for (const servicePort of chosen) {
     const target = servicePort.targetPort ?? servicePort.port;

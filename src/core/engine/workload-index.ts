@@ -46,7 +46,9 @@ export class WorkloadIndex {
     let names = this.namespaceMatches.get(key);
     if (names === undefined) {
       const predicate = this.predicate(selector);
-      names = new Set([...this.cluster.namespaces.values()].filter((ns) => predicate(ns.labels)).map((ns) => ns.name));
+      names = new Set(
+        [...this.cluster.namespaces.values()].filter((ns) => predicate(ns.labels)).map((ns) => ns.name),
+      );
       this.namespaceMatches.set(key, names);
     }
     return names;
@@ -56,7 +58,10 @@ export class WorkloadIndex {
    * Indices of the workloads in `namespaces` (all namespaces when undefined) whose labels match `podSelector`
    * (every pod when undefined), in increasing order.
    */
-  podsMatching(namespaces: ReadonlySet<string> | undefined, podSelector: LabelSelector | undefined): number[] {
+  podsMatching(
+    namespaces: ReadonlySet<string> | undefined,
+    podSelector: LabelSelector | undefined,
+  ): number[] {
     const workloads = this.cluster.workloads;
     const candidates = this.candidates(namespaces, podSelector);
     const predicate = podSelector === undefined ? undefined : this.predicate(podSelector);
@@ -76,7 +81,10 @@ export class WorkloadIndex {
    * The smallest index list that surely holds every match: the pods of the selected namespaces, or of one `In` or
    * `Exists` requirement of the pod selector. Sizes are compared before any list is built.
    */
-  private candidates(namespaces: ReadonlySet<string> | undefined, podSelector: LabelSelector | undefined): Iterable<number> {
+  private candidates(
+    namespaces: ReadonlySet<string> | undefined,
+    podSelector: LabelSelector | undefined,
+  ): Iterable<number> {
     let bestSize = Number.POSITIVE_INFINITY;
     let best: (() => Iterable<number>) | undefined;
     const consider = (size: number, build: () => Iterable<number>): void => {

@@ -23,8 +23,13 @@ const v6 = (value: bigint): bigint => V6_OFFSET + value;
 const UNIVERSE = 64n;
 const intervalArb: fc.Arbitrary<AddressInterval> = fc
   .tuple(fc.bigInt({ min: 0n, max: UNIVERSE - 1n }), fc.bigInt({ min: 0n, max: 15n }))
-  .map(([first, length]) => ({ first, last: first + length > UNIVERSE - 1n ? UNIVERSE - 1n : first + length }));
-const setArb = fc.array(intervalArb, { maxLength: 6 }).map((intervals) => ({ intervals, set: AddressSet.of(intervals) }));
+  .map(([first, length]) => ({
+    first,
+    last: first + length > UNIVERSE - 1n ? UNIVERSE - 1n : first + length,
+  }));
+const setArb = fc
+  .array(intervalArb, { maxLength: 6 })
+  .map((intervals) => ({ intervals, set: AddressSet.of(intervals) }));
 
 function naive(intervals: readonly AddressInterval[]): Set<bigint> {
   const out = new Set<bigint>();
@@ -103,7 +108,9 @@ describe('AddressSet algebra (property tests against Set<bigint>)', () => {
         // (A ∪ B) \ B = A \ B; A = (A \ B) ∪ (A ∩ B); A ∩ (B ∪ C) = (A ∩ B) ∪ (A ∩ C)
         expect(a.set.union(b.set).subtract(b.set).equals(a.set.subtract(b.set))).toBe(true);
         expect(a.set.subtract(b.set).union(a.set.intersect(b.set)).equals(a.set)).toBe(true);
-        expect(a.set.intersect(b.set.union(c.set)).equals(a.set.intersect(b.set).union(a.set.intersect(c.set)))).toBe(true);
+        expect(
+          a.set.intersect(b.set.union(c.set)).equals(a.set.intersect(b.set).union(a.set.intersect(c.set))),
+        ).toBe(true);
         expect(a.set.union(b.set).covers(a.set)).toBe(true);
         expect(a.set.covers(a.set.intersect(b.set))).toBe(true);
       }),
@@ -113,9 +120,33 @@ describe('AddressSet algebra (property tests against Set<bigint>)', () => {
 
 describe('AddressSet edges', () => {
   it.each([
-    ['adjacent intervals merge', [{ first: 1n, last: 2n }, { first: 3n, last: 4n }], [{ first: 1n, last: 4n }]],
-    ['contained intervals vanish', [{ first: 1n, last: 10n }, { first: 3n, last: 4n }], [{ first: 1n, last: 10n }]],
-    ['gaps are kept', [{ first: 5n, last: 6n }, { first: 1n, last: 2n }], [{ first: 1n, last: 2n }, { first: 5n, last: 6n }]],
+    [
+      'adjacent intervals merge',
+      [
+        { first: 1n, last: 2n },
+        { first: 3n, last: 4n },
+      ],
+      [{ first: 1n, last: 4n }],
+    ],
+    [
+      'contained intervals vanish',
+      [
+        { first: 1n, last: 10n },
+        { first: 3n, last: 4n },
+      ],
+      [{ first: 1n, last: 10n }],
+    ],
+    [
+      'gaps are kept',
+      [
+        { first: 5n, last: 6n },
+        { first: 1n, last: 2n },
+      ],
+      [
+        { first: 1n, last: 2n },
+        { first: 5n, last: 6n },
+      ],
+    ],
     ['no intervals is EMPTY', [], []],
   ])('of(): %s', (_name, input, expected) => {
     expect(AddressSet.of(input).intervals).toEqual(expected);
@@ -147,7 +178,10 @@ describe('AddressSet edges', () => {
   });
 
   it('has() binary search finds every interval of a large set', () => {
-    const intervals = Array.from({ length: 1000 }, (_, i) => ({ first: BigInt(i * 10), last: BigInt(i * 10 + 3) }));
+    const intervals = Array.from({ length: 1000 }, (_, i) => ({
+      first: BigInt(i * 10),
+      last: BigInt(i * 10 + 3),
+    }));
     const set = AddressSet.of(intervals);
     for (let i = 0; i < 1000; i++) {
       expect(set.has(BigInt(i * 10 + 2))).toBe(true);
@@ -328,7 +362,10 @@ describe('formatAddress (dotted quad, RFC 5952 for IPv6)', () => {
   it('round-trips through parseAddress for any address of either family', () => {
     fc.assert(
       fc.property(
-        fc.oneof(fc.bigInt({ min: 0n, max: V6_OFFSET - 1n }), fc.bigInt({ min: V6_OFFSET, max: V6_OFFSET + (1n << 128n) - 1n })),
+        fc.oneof(
+          fc.bigInt({ min: 0n, max: V6_OFFSET - 1n }),
+          fc.bigInt({ min: V6_OFFSET, max: V6_OFFSET + (1n << 128n) - 1n }),
+        ),
         (address) => {
           expect(parseAddress(formatAddress(address))).toBe(address);
         },

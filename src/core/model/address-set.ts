@@ -27,7 +27,9 @@ export class AddressSet {
 
   /** Builds a canonical set from intervals in any order, overlapping or not. */
   static of(intervals: readonly AddressInterval[]): AddressSet {
-    const sorted = intervals.filter((i) => i.first <= i.last).sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
+    const sorted = intervals
+      .filter((i) => i.first <= i.last)
+      .sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
     const merged: AddressInterval[] = [];
     for (const next of sorted) {
       const last = merged[merged.length - 1];
@@ -247,7 +249,7 @@ export function formatAddress(address: bigint): string {
   // RFC 5952: compress the longest run (the first if tied) of two or more zero groups.
   let bestStart = -1;
   let bestLength = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;

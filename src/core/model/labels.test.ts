@@ -2,10 +2,22 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EVERYTHING, compileSelector, labelsKey, selectorKey, type LabelSelector, type Labels, type SelectorRequirement } from './labels.js';
+import {
+  EVERYTHING,
+  compileSelector,
+  labelsKey,
+  selectorKey,
+  type LabelSelector,
+  type Labels,
+  type SelectorRequirement,
+} from './labels.js';
 
 const sel = (...requirements: SelectorRequirement[]): LabelSelector => ({ requirements });
-const req = (key: string, operator: SelectorRequirement['operator'], ...values: string[]): SelectorRequirement => ({ key, operator, values });
+const req = (
+  key: string,
+  operator: SelectorRequirement['operator'],
+  ...values: string[]
+): SelectorRequirement => ({ key, operator, values });
 
 describe('compileSelector', () => {
   it.each<[string, LabelSelector, Labels, boolean]>([
@@ -23,9 +35,24 @@ describe('compileSelector', () => {
     ['Exists: missing', sel(req('app', 'Exists')), { ap: 'x' }, false],
     ['DoesNotExist: missing', sel(req('app', 'DoesNotExist')), {}, true],
     ['DoesNotExist: present', sel(req('app', 'DoesNotExist')), { app: 'x' }, false],
-    ['requirements are ANDed: both hold', sel(req('app', 'In', 'a'), req('tier', 'Exists')), { app: 'a', tier: 'web' }, true],
-    ['requirements are ANDed: one fails', sel(req('app', 'In', 'a'), req('tier', 'Exists')), { app: 'a' }, false],
-    ['contradiction never matches', sel(req('app', 'Exists'), req('app', 'DoesNotExist')), { app: 'a' }, false],
+    [
+      'requirements are ANDed: both hold',
+      sel(req('app', 'In', 'a'), req('tier', 'Exists')),
+      { app: 'a', tier: 'web' },
+      true,
+    ],
+    [
+      'requirements are ANDed: one fails',
+      sel(req('app', 'In', 'a'), req('tier', 'Exists')),
+      { app: 'a' },
+      false,
+    ],
+    [
+      'contradiction never matches',
+      sel(req('app', 'Exists'), req('app', 'DoesNotExist')),
+      { app: 'a' },
+      false,
+    ],
     ['keys are case-sensitive', sel(req('App', 'In', 'a')), { app: 'a' }, false],
     ['values are case-sensitive', sel(req('app', 'In', 'A')), { app: 'a' }, false],
     // Inherited properties of plain objects are not labels.
@@ -40,26 +67,38 @@ describe('compileSelector', () => {
     const key = fc.constantFrom('a', 'b', 'c');
     const value = fc.constantFrom('', 'x', 'y');
     const requirement = fc.oneof(
-      fc.record({ key, operator: fc.constantFrom('In' as const, 'NotIn' as const), values: fc.array(value, { minLength: 1, maxLength: 3 }) }),
-      fc.record({ key, operator: fc.constantFrom('Exists' as const, 'DoesNotExist' as const), values: fc.constant([] as string[]) }),
+      fc.record({
+        key,
+        operator: fc.constantFrom('In' as const, 'NotIn' as const),
+        values: fc.array(value, { minLength: 1, maxLength: 3 }),
+      }),
+      fc.record({
+        key,
+        operator: fc.constantFrom('Exists' as const, 'DoesNotExist' as const),
+        values: fc.constant([] as string[]),
+      }),
     );
     fc.assert(
-      fc.property(fc.array(requirement, { maxLength: 4 }), fc.dictionary(key, value), (requirements, labels) => {
-        const expected = requirements.every((r) => {
-          const present = r.key in labels;
-          switch (r.operator) {
-            case 'In':
-              return present && r.values.includes(labels[r.key]!);
-            case 'NotIn':
-              return !present || !r.values.includes(labels[r.key]!);
-            case 'Exists':
-              return present;
-            case 'DoesNotExist':
-              return !present;
-          }
-        });
-        expect(compileSelector({ requirements })(labels)).toBe(expected);
-      }),
+      fc.property(
+        fc.array(requirement, { maxLength: 4 }),
+        fc.dictionary(key, value),
+        (requirements, labels) => {
+          const expected = requirements.every((r) => {
+            const present = r.key in labels;
+            switch (r.operator) {
+              case 'In':
+                return present && r.values.includes(labels[r.key]!);
+              case 'NotIn':
+                return !present || !r.values.includes(labels[r.key]!);
+              case 'Exists':
+                return present;
+              case 'DoesNotExist':
+                return !present;
+            }
+          });
+          expect(compileSelector({ requirements })(labels)).toBe(expected);
+        },
+      ),
     );
   });
 });

@@ -2,7 +2,15 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConnSet, MAX_PORT, MIN_PORT, PROTOCOLS, PortSet, type PortInterval, type Protocol } from './port-set.js';
+import {
+  ConnSet,
+  MAX_PORT,
+  MIN_PORT,
+  PROTOCOLS,
+  PortSet,
+  type PortInterval,
+  type Protocol,
+} from './port-set.js';
 
 const all = PortSet.ALL;
 const range = PortSet.range;
@@ -18,11 +26,36 @@ describe('ConnSet.toString: the connlist grammar', () => {
       ConnSet.ALL.subtract(ConnSet.ports('TCP', range(80, 80))),
       'SCTP 1-65535,TCP 1-79,81-65535,UDP 1-65535',
     ],
-    ['protocols sorted by name', ConnSet.of({ UDP: range(1, 1), TCP: range(2, 2), SCTP: range(3, 3) }), 'SCTP 3,TCP 2,UDP 1'],
+    [
+      'protocols sorted by name',
+      ConnSet.of({ UDP: range(1, 1), TCP: range(2, 2), SCTP: range(3, 3) }),
+      'SCTP 3,TCP 2,UDP 1',
+    ],
     ['all TCP only', ConnSet.ports('TCP', all), 'TCP 1-65535'],
     ['TCP and UDP all, no SCTP', ConnSet.of({ TCP: all, UDP: all }), 'TCP 1-65535,UDP 1-65535'],
-    ['several ranges in order', ConnSet.ports('TCP', PortSet.of([{ first: 443, last: 443 }, { first: 80, last: 81 }, { first: 8080, last: 8090 }])), 'TCP 80-81,443,8080-8090'],
-    ['adjacent ports merge', ConnSet.ports('UDP', PortSet.of([{ first: 53, last: 53 }, { first: 54, last: 54 }])), 'UDP 53-54'],
+    [
+      'several ranges in order',
+      ConnSet.ports(
+        'TCP',
+        PortSet.of([
+          { first: 443, last: 443 },
+          { first: 80, last: 81 },
+          { first: 8080, last: 8090 },
+        ]),
+      ),
+      'TCP 80-81,443,8080-8090',
+    ],
+    [
+      'adjacent ports merge',
+      ConnSet.ports(
+        'UDP',
+        PortSet.of([
+          { first: 53, last: 53 },
+          { first: 54, last: 54 },
+        ]),
+      ),
+      'UDP 53-54',
+    ],
   ])('%s → %s', (_name, conns, expected) => {
     expect(conns.toString()).toBe(expected);
   });
@@ -50,9 +83,30 @@ describe('PortSet edges', () => {
   it.each([
     ['single', [{ first: 80, last: 80 }], '80'],
     ['inverted intervals are dropped', [{ first: 81, last: 80 }], ''],
-    ['overlaps merge', [{ first: 1, last: 10 }, { first: 5, last: 20 }], '1-20'],
-    ['adjacent merge', [{ first: 1, last: 10 }, { first: 11, last: 20 }], '1-20'],
-    ['gaps stay', [{ first: 30, last: 40 }, { first: 1, last: 10 }], '1-10,30-40'],
+    [
+      'overlaps merge',
+      [
+        { first: 1, last: 10 },
+        { first: 5, last: 20 },
+      ],
+      '1-20',
+    ],
+    [
+      'adjacent merge',
+      [
+        { first: 1, last: 10 },
+        { first: 11, last: 20 },
+      ],
+      '1-20',
+    ],
+    [
+      'gaps stay',
+      [
+        { first: 30, last: 40 },
+        { first: 1, last: 10 },
+      ],
+      '1-10,30-40',
+    ],
     ['full range', [{ first: MIN_PORT, last: MAX_PORT }], '1-65535'],
   ])('of(): %s', (_name, intervals, expected) => {
     expect(PortSet.of(intervals).toString()).toBe(expected);
@@ -79,7 +133,9 @@ const MAX_SMALL = 60;
 const intervalArb: fc.Arbitrary<PortInterval> = fc
   .tuple(fc.integer({ min: 1, max: MAX_SMALL }), fc.integer({ min: -2, max: 12 }))
   .map(([first, length]) => ({ first, last: Math.min(first + length, MAX_SMALL) }));
-const portSetArb = fc.array(intervalArb, { maxLength: 5 }).map((intervals) => ({ intervals, set: PortSet.of(intervals) }));
+const portSetArb = fc
+  .array(intervalArb, { maxLength: 5 })
+  .map((intervals) => ({ intervals, set: PortSet.of(intervals) }));
 
 function naive(intervals: readonly PortInterval[]): Set<number> {
   const out = new Set<number>();
@@ -121,10 +177,13 @@ describe('PortSet algebra (property tests against Set<number>)', () => {
     fc.assert(
       fc.property(portSetArb, ({ set }) => {
         const text = set.toString();
-        const parsed = text === '' ? [] : text.split(',').map((item) => {
-          const [first, last] = item.split('-').map(Number);
-          return { first: first!, last: last ?? first! };
-        });
+        const parsed =
+          text === ''
+            ? []
+            : text.split(',').map((item) => {
+                const [first, last] = item.split('-').map(Number);
+                return { first: first!, last: last ?? first! };
+              });
         expect(PortSet.of(parsed).equals(set)).toBe(true);
         expect(PortSet.of(parsed).intervals).toEqual(set.intervals);
       }),
@@ -141,9 +200,24 @@ describe('ConnSet algebra (property tests)', () => {
   it('per-protocol operations equal the PortSet operations', () => {
     fc.assert(
       fc.property(connArb, connArb, protocolArb, (a, b, protocol) => {
-        expect(a.union(b).get(protocol).equals(a.get(protocol).union(b.get(protocol)))).toBe(true);
-        expect(a.intersect(b).get(protocol).equals(a.get(protocol).intersect(b.get(protocol)))).toBe(true);
-        expect(a.subtract(b).get(protocol).equals(a.get(protocol).subtract(b.get(protocol)))).toBe(true);
+        expect(
+          a
+            .union(b)
+            .get(protocol)
+            .equals(a.get(protocol).union(b.get(protocol))),
+        ).toBe(true);
+        expect(
+          a
+            .intersect(b)
+            .get(protocol)
+            .equals(a.get(protocol).intersect(b.get(protocol))),
+        ).toBe(true);
+        expect(
+          a
+            .subtract(b)
+            .get(protocol)
+            .equals(a.get(protocol).subtract(b.get(protocol))),
+        ).toBe(true);
         expect(a.union(b).subtract(b).equals(a.subtract(b))).toBe(true);
         expect(a.equals(b)).toBe(a.toString() === b.toString());
       }),
@@ -158,7 +232,9 @@ describe('ConnSet algebra (property tests)', () => {
         else {
           const names = [...text.matchAll(/(?:^|,)(SCTP|TCP|UDP) /g)].map((m) => m[1]);
           expect(names).toEqual(['SCTP', 'TCP', 'UDP'].filter((p) => !c.get(p as Protocol).isEmpty()));
-          expect(text).toMatch(/^(?:(?:SCTP|TCP|UDP) \d+(?:-\d+)?(?:,\d+(?:-\d+)?)*)(?:,(?:SCTP|TCP|UDP) \d+(?:-\d+)?(?:,\d+(?:-\d+)?)*)*$/);
+          expect(text).toMatch(
+            /^(?:(?:SCTP|TCP|UDP) \d+(?:-\d+)?(?:,\d+(?:-\d+)?)*)(?:,(?:SCTP|TCP|UDP) \d+(?:-\d+)?(?:,\d+(?:-\d+)?)*)*$/,
+          );
         }
       }),
     );

@@ -151,7 +151,11 @@ export class ConnSet {
   }
 
   subtract(other: ConnSet): ConnSet {
-    return new ConnSet(this.tcp.subtract(other.tcp), this.udp.subtract(other.udp), this.sctp.subtract(other.sctp));
+    return new ConnSet(
+      this.tcp.subtract(other.tcp),
+      this.udp.subtract(other.udp),
+      this.sctp.subtract(other.sctp),
+    );
   }
 
   equals(other: ConnSet): boolean {
