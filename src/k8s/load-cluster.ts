@@ -300,6 +300,7 @@ class ClusterBuilder {
       workloads,
       services: [...this.services.values()],
       networkPolicies: [...this.policies.values()],
+      adminPolicies: [],
       ingresses: this.ingresses,
     };
   }

@@ -297,6 +297,7 @@ const clusterArb: fc.Arbitrary<Cluster> = fc
       workloads: ws,
       services: [],
       ingresses: [],
+      adminPolicies: [],
       networkPolicies: ps,
     };
   });

@@ -122,6 +122,7 @@ function cluster(
     workloads,
     services: [],
     ingresses: [],
+    adminPolicies: [],
     networkPolicies,
   };
 }

@@ -633,8 +633,8 @@ class Builder {
         byProtocol[port.protocol] = byProtocol[port.protocol].union(PortSet.range(port.first, port.last));
       } else if (destination !== undefined) {
         for (const cp of destination.ports) {
-          if (cp.name === port.name && cp.protocol === port.protocol) {
-            byProtocol[port.protocol] = byProtocol[port.protocol].union(PortSet.range(cp.port, cp.port));
+          if (cp.name === port.name && (port.protocol === undefined || cp.protocol === port.protocol)) {
+            byProtocol[cp.protocol] = byProtocol[cp.protocol].union(PortSet.range(cp.port, cp.port));
           }
         }
       }

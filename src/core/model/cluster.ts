@@ -1,6 +1,7 @@
 // The normalized cluster: namespaces, workloads, services and policies, as every engine sees them.
 
 import type { SourceRef } from '../diagnostics.js';
+import type { AdminPolicy } from '../policy/admin-policy.js';
 import type { NetworkPolicyRule } from '../policy/network-policy.js';
 import type { LabelSelector, Labels } from './labels.js';
 import type { Protocol } from './port-set.js';
@@ -86,5 +87,7 @@ export interface Cluster {
   readonly workloads: readonly Workload[];
   readonly services: readonly Service[];
   readonly networkPolicies: readonly NetworkPolicy[];
+  /** AdminNetworkPolicy, BaselineAdminNetworkPolicy and ClusterNetworkPolicy objects, in input order. */
+  readonly adminPolicies: readonly AdminPolicy[];
   readonly ingresses: readonly IngressRoute[];
 }

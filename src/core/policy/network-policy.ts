@@ -34,10 +34,13 @@ export interface AddressPeer {
 
 export type Peer = PodPeer | AddressPeer;
 
-/** A numeric port or range, or a named port resolved against the destination's container ports. */
+/**
+ * A numeric port or range, or a named port resolved against the destination's container ports. A named port
+ * without a protocol (admin policies' `namedPort`) matches the named container port with whatever protocol it has.
+ */
 export type PortMatch =
   | { readonly kind: 'number'; readonly protocol: Protocol; readonly first: number; readonly last: number }
-  | { readonly kind: 'named'; readonly protocol: Protocol; readonly name: string };
+  | { readonly kind: 'named'; readonly protocol?: Protocol; readonly name: string };
 
 export interface NetworkPolicyRule {
   /** "If this field is empty or missing, this rule matches all sources (destinations)": `any`. */
