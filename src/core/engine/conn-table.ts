@@ -16,6 +16,7 @@ export class ConnTable {
   ]);
   private readonly unions = new Map<number, number>();
   private readonly meets = new Map<number, number>();
+  private readonly differences = new Map<number, number>();
 
   intern(set: ConnSet): number {
     const key = set.key();
@@ -44,6 +45,19 @@ export class ConnTable {
     if (id === undefined) {
       id = this.intern(this.get(a).union(this.get(b)));
       this.unions.set(key, id);
+    }
+    return id;
+  }
+
+  /** The connections of `a` that are not in `b`. */
+  subtract(a: number, b: number): number {
+    if (a === ConnTable.NONE_ID || b === ConnTable.NONE_ID) return a;
+    if (a === b || b === ConnTable.ALL_ID) return ConnTable.NONE_ID;
+    const key = a * PAIR_SHIFT + b;
+    let id = this.differences.get(key);
+    if (id === undefined) {
+      id = this.intern(this.get(a).subtract(this.get(b)));
+      this.differences.set(key, id);
     }
     return id;
   }

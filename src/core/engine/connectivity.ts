@@ -10,9 +10,10 @@
 
 import type { Cluster, NetworkPolicy, Workload } from '../model/cluster.js';
 import { AddressSet, V6_OFFSET, formatAddress, familyOf } from '../model/address-set.js';
-import { selectorKey } from '../model/labels.js';
+import { selectorKey, type LabelSelector } from '../model/labels.js';
 import { ConnSet, PortSet, type Protocol } from '../model/port-set.js';
-import type { NetworkPolicyRule, Peer, PortMatch } from '../policy/network-policy.js';
+import type { AdminAction, AdminPolicy, AdminRule } from '../policy/admin-policy.js';
+import type { NetworkPolicyRule, PortMatch } from '../policy/network-policy.js';
 import { ConnTable } from './conn-table.js';
 import { INGRESS_CONTROLLER_ID, INGRESS_CONTROLLER_NAMESPACE, ingressExposure } from './ingress-exposure.js';
 import { WorkloadIndex } from './workload-index.js';
@@ -295,10 +296,40 @@ type Direction = 'ingress' | 'egress';
 /** A row of connection-set ids, one per class and external range of its side. */
 type Row = Uint16Array | Int32Array;
 
-/** A policy rule with the policy it belongs to. */
-interface RuleRef {
-  readonly policy: NetworkPolicy;
-  readonly rule: NetworkPolicyRule;
+/**
+ * A peer as the engine sees it, whatever tier it comes from: pods by namespace and pod selector, addresses, or
+ * nothing the manifests can name (admin `nodes` and `domainNames` peers).
+ */
+type EnginePeer =
+  | {
+      readonly kind: 'pods';
+      /** A namespace name (NetworkPolicy peers without namespaceSelector), or a selector. */
+      readonly namespaces: string | LabelSelector;
+      readonly pods: LabelSelector | undefined;
+    }
+  | { readonly kind: 'addresses'; readonly addresses: AddressSet }
+  | { readonly kind: 'none' };
+
+/** A rule of any tier: NetworkPolicy rules always allow; admin and baseline rules allow, deny or pass. */
+interface EngineRule {
+  readonly action: AdminAction;
+  readonly peers: readonly EnginePeer[] | 'any';
+  readonly ports: readonly PortMatch[] | 'any';
+}
+
+/** A policy of any tier, normalized: who it applies to and its rules per direction (absent: not isolating). */
+interface EnginePolicy {
+  readonly subjectKey: string;
+  readonly findSubject: () => number[];
+  readonly ingress: readonly EngineRule[] | undefined;
+  readonly egress: readonly EngineRule[] | undefined;
+}
+
+/** The three tiers, in evaluation order. */
+interface Tiers {
+  readonly admin: readonly EnginePolicy[];
+  readonly networkPolicy: readonly EnginePolicy[];
+  readonly baseline: readonly EnginePolicy[];
 }
 
 /** One build of the model; holds the intermediate state so the steps stay small. */
@@ -306,15 +337,13 @@ class Builder {
   private readonly index: WorkloadIndex;
   private readonly table = new ConnTable();
   private readonly workloads: readonly Workload[];
-  /** Workload indices matched by each distinct pod peer or subject, keyed by a canonical text. */
-  private readonly matchers = new Map<
-    string,
-    { readonly feature: number; readonly workloads: readonly number[] }
-  >();
+  private readonly tiers: Tiers;
+  /** Workload indices matched by each distinct subject or peer, keyed by a canonical text. */
+  private readonly matchers = new Map<string, { readonly feature: number; readonly workloads: readonly number[] }>();
   private readonly features: number[][];
   private readonly externals: Record<Direction, ExternalRange[]> = { ingress: [], egress: [] };
-  /** For each workload, the indices of the policies whose podSelector selects it. */
-  private readonly subjectPolicies: number[][];
+  /** For each workload and tier, the indices of the tier's policies that select it. */
+  private readonly selectedBy: Record<keyof Tiers, number[][]>;
   private classOfWorkload = new Int32Array(0);
   private representatives: number[] = [];
   private readonly peerNodes = new Map<string, Int32Array>();
@@ -333,7 +362,12 @@ class Builder {
     this.index = new WorkloadIndex(cluster, this.hostNetworkApart);
     this.workloads = cluster.workloads;
     this.features = this.workloads.map(() => []);
-    this.subjectPolicies = this.workloads.map(() => []);
+    this.selectedBy = {
+      admin: this.workloads.map(() => []),
+      networkPolicy: this.workloads.map(() => []),
+      baseline: this.workloads.map(() => []),
+    };
+    this.tiers = this.normalizeTiers();
   }
 
   build(factory: Factory): Connectivity {
@@ -364,9 +398,103 @@ class Builder {
   }
 
   /**
-   * Splits the address space at the first and one-past-last address of every interval of every ipBlock
-   * (`cidr` minus `except`) in rules of `direction`. IPv4 is always present (`0.0.0.0-255.255.255.255` when no
-   * rule names addresses); IPv6 only when some rule names an IPv6 block.
+   * Puts the policies of all tiers into one form. Admin and baseline policies are sorted by priority ("lower
+   * numbers have higher precedence"); equal priorities, which the API leaves undefined, by kind and name, so that
+   * results never depend on file order.
+   */
+  private normalizeTiers(): Tiers {
+    const networkPolicy = this.cluster.networkPolicies.map(
+      (policy): EnginePolicy => ({
+        subjectKey: `subject ${policy.namespace} ${selectorKey(policy.podSelector)}`,
+        findSubject: () => this.index.podsMatching(new Set([policy.namespace]), policy.podSelector),
+        ingress: policy.ingress?.map((rule) => this.normalizeNetworkPolicyRule(rule, policy)),
+        egress: policy.egress?.map((rule) => this.normalizeNetworkPolicyRule(rule, policy)),
+      }),
+    );
+    const byPrecedence = (a: AdminPolicy, b: AdminPolicy): number =>
+      a.priority - b.priority ||
+      (a.apiKind < b.apiKind ? -1 : a.apiKind > b.apiKind ? 1 : 0) ||
+      (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    const admin = this.cluster.adminPolicies.filter((p) => p.tier === 'admin').sort(byPrecedence);
+    const baseline = this.cluster.adminPolicies.filter((p) => p.tier === 'baseline').sort(byPrecedence);
+    return {
+      admin: admin.map((p) => this.normalizeAdminPolicy(p)),
+      networkPolicy,
+      baseline: baseline.map((p) => this.normalizeAdminPolicy(p)),
+    };
+  }
+
+  /**
+   * "If namespaceSelector is also set, then the NetworkPolicyPeer as a whole selects the Pods matching
+   * PodSelector in the Namespaces selected by NamespaceSelector. Otherwise it selects the Pods matching
+   * PodSelector in the policy's own Namespace."
+   */
+  private normalizeNetworkPolicyRule(rule: NetworkPolicyRule, policy: NetworkPolicy): EngineRule {
+    return {
+      action: 'allow',
+      ports: rule.ports,
+      peers:
+        rule.peers === 'any'
+          ? 'any'
+          : rule.peers.map(
+              (peer): EnginePeer =>
+                peer.kind === 'addresses'
+                  ? { kind: 'addresses', addresses: peer.addresses }
+                  : {
+                      kind: 'pods',
+                      namespaces: peer.namespaceSelector ?? policy.namespace,
+                      pods: peer.podSelector,
+                    },
+            ),
+    };
+  }
+
+  /** Admin subjects and peers select pods by namespace selector and (optionally) pod selector. */
+  private normalizeAdminPolicy(policy: AdminPolicy): EnginePolicy {
+    const subject = policy.subject;
+    const podSelector = subject.kind === 'pods' ? subject.podSelector : undefined;
+    const rules = (list: readonly AdminRule[]): EngineRule[] =>
+      list.map((rule) => ({
+        action: rule.action,
+        ports: rule.ports,
+        peers: rule.peers.map((peer): EnginePeer => {
+          switch (peer.kind) {
+            case 'namespaces':
+              return { kind: 'pods', namespaces: peer.namespaceSelector, pods: undefined };
+            case 'pods':
+              return { kind: 'pods', namespaces: peer.namespaceSelector, pods: peer.podSelector };
+            case 'networks':
+              return { kind: 'addresses', addresses: peer.addresses };
+            case 'nodes':
+            case 'domains':
+              // Nodes and domain names are not in the manifests: such a peer matches nothing we model.
+              return { kind: 'none' };
+          }
+        }),
+      }));
+    return {
+      subjectKey: `admin-subject ${selectorKey(subject.namespaceSelector)} ${podSelector === undefined ? 'any' : selectorKey(podSelector)}`,
+      findSubject: () =>
+        this.index.podsMatching(this.index.namespacesMatching(subject.namespaceSelector), podSelector),
+      // An admin policy never isolates by itself: with no rules in a direction it simply matches nothing there.
+      ingress: policy.ingress.length > 0 ? rules(policy.ingress) : undefined,
+      egress: policy.egress.length > 0 ? rules(policy.egress) : undefined,
+    };
+  }
+
+  private *allRules(): Generator<{ readonly rule: EngineRule; readonly direction: Direction }> {
+    for (const tier of [this.tiers.admin, this.tiers.networkPolicy, this.tiers.baseline]) {
+      for (const policy of tier) {
+        for (const rule of policy.ingress ?? []) yield { rule, direction: 'ingress' };
+        for (const rule of policy.egress ?? []) yield { rule, direction: 'egress' };
+      }
+    }
+  }
+
+  /**
+   * Splits the address space at the first and one-past-last address of every interval of every address peer
+   * (ipBlock `cidr` minus `except`, admin `networks`) in rules of `direction`. IPv4 is always present
+   * (`0.0.0.0-255.255.255.255` when no rule names addresses); IPv6 only when some rule names an IPv6 block.
    */
   private splitExternalSpace(direction: Direction): ExternalRange[] {
     const starts = new Set<bigint>([0n]);
@@ -391,30 +519,22 @@ class Builder {
     });
   }
 
-  private *allRules(): Generator<RuleRef & { readonly direction: Direction }> {
-    for (const policy of this.cluster.networkPolicies) {
-      for (const rule of policy.ingress ?? []) yield { policy, rule, direction: 'ingress' };
-      for (const rule of policy.egress ?? []) yield { policy, rule, direction: 'egress' };
-    }
-  }
-
   /** Records, for every workload, which subjects and peers match it: the raw material of its class. */
   private collectFeatures(): void {
-    this.cluster.networkPolicies.forEach((policy, p) => {
-      const selected = this.matcher(`subject ${policy.namespace} ${selectorKey(policy.podSelector)}`, () =>
-        this.index.podsMatching(new Set([policy.namespace]), policy.podSelector),
-      );
-      for (const w of selected) this.subjectPolicies[w]!.push(p);
-    });
-    for (const { policy, rule } of this.allRules()) {
+    for (const tier of ['admin', 'networkPolicy', 'baseline'] as const) {
+      this.tiers[tier].forEach((policy, p) => {
+        for (const w of this.matcher(policy.subjectKey, policy.findSubject)) this.selectedBy[tier][w]!.push(p);
+      });
+    }
+    for (const { rule } of this.allRules()) {
       if (rule.ports !== 'any') {
         for (const port of rule.ports) if (port.kind === 'named') this.referencedPortNames.add(port.name);
       }
       if (rule.peers === 'any') continue;
       for (const peer of rule.peers) {
         if (peer.kind === 'pods') {
-          this.matcher(this.podPeerKey(peer, policy), () => this.podPeerWorkloads(peer, policy));
-        } else if (this.options.ipBlockPods === 'match') {
+          this.matcher(this.podPeerKey(peer), () => this.podPeerWorkloads(peer));
+        } else if (peer.kind === 'addresses' && this.options.ipBlockPods === 'match') {
           this.matcher(`addresses ${peer.addresses.key()}`, () => this.addressPeerWorkloads(peer.addresses));
         }
       }
@@ -433,21 +553,19 @@ class Builder {
     return entry.workloads;
   }
 
-  private podPeerKey(peer: Peer & { kind: 'pods' }, policy: NetworkPolicy): string {
+  private podPeerKey(peer: EnginePeer & { kind: 'pods' }): string {
     const namespaces =
-      peer.namespaceSelector === undefined
-        ? `own ${policy.namespace}`
-        : `sel ${selectorKey(peer.namespaceSelector)}`;
-    const pods = peer.podSelector === undefined ? 'any' : selectorKey(peer.podSelector);
+      typeof peer.namespaces === 'string' ? `own ${peer.namespaces}` : `sel ${selectorKey(peer.namespaces)}`;
+    const pods = peer.pods === undefined ? 'any' : selectorKey(peer.pods);
     return `pods ${namespaces} ${pods}`;
   }
 
-  private podPeerWorkloads(peer: Peer & { kind: 'pods' }, policy: NetworkPolicy): number[] {
+  private podPeerWorkloads(peer: EnginePeer & { kind: 'pods' }): number[] {
     const namespaces =
-      peer.namespaceSelector === undefined
-        ? new Set([policy.namespace])
-        : this.index.namespacesMatching(peer.namespaceSelector);
-    return this.index.podsMatching(namespaces, peer.podSelector);
+      typeof peer.namespaces === 'string'
+        ? new Set([peer.namespaces])
+        : this.index.namespacesMatching(peer.namespaces);
+    return this.index.podsMatching(namespaces, peer.pods);
   }
 
   /** Workloads an ipBlock matches under `--ipblock-pods match`. */
@@ -506,9 +624,9 @@ class Builder {
   }
 
   /** Row positions (classes, then external ranges of the peer's side) a peer of a `direction` rule matches. */
-  private nodesOf(peer: Peer, policy: NetworkPolicy, direction: Direction): Int32Array {
-    const key =
-      peer.kind === 'pods' ? this.podPeerKey(peer, policy) : `${direction} addresses ${peer.addresses.key()}`;
+  private nodesOf(peer: EnginePeer, direction: Direction): Int32Array {
+    if (peer.kind === 'none') return NO_NODES;
+    const key = peer.kind === 'pods' ? this.podPeerKey(peer) : `${direction} addresses ${peer.addresses.key()}`;
     let nodes = this.peerNodes.get(key);
     if (nodes !== undefined) return nodes;
     const out = new Set<number>();
@@ -531,95 +649,150 @@ class Builder {
   }
 
   /**
-   * The row of one direction for the class of workload `w`: undefined when no policy with that direction selects
-   * it. "A pod is isolated for ingress if there is any NetworkPolicy that both selects the pod and has Ingress in
-   * its policyTypes"; then "the only allowed connections into the pod are those ... allowed by the ingress list of
-   * some NetworkPolicy that applies to the pod" (the union of all of them).
+   * The row of one direction for the class of workload `w`: undefined when no policy of any tier applies to it
+   * in that direction (everything allowed).
    */
   private directionRow(direction: Direction, w: number, cache: Map<string, Row>): Row | undefined {
     const workload = this.workloads[w]!;
     if (workload.hostNetwork && this.hostNetworkApart) return undefined;
-    const policies = this.cluster.networkPolicies;
-    const selectingIndices = this.subjectPolicies[w]!.filter((p) => policies[p]![direction] !== undefined);
-    if (selectingIndices.length === 0) return undefined;
-    const selecting = selectingIndices.map((p) => policies[p]!);
-    const key = `${selectingIndices.join(',')}|${direction === 'ingress' ? this.namedPortsKey(workload) : ''}`;
+    const applying = (tier: keyof Tiers): number[] =>
+      this.selectedBy[tier][w]!.filter((p) => this.tiers[tier][p]![direction] !== undefined);
+    const admin = applying('admin');
+    const networkPolicy = applying('networkPolicy');
+    const baseline = applying('baseline');
+    if (admin.length === 0 && networkPolicy.length === 0 && baseline.length === 0) return undefined;
+    const key = `${admin.join(',')}|${networkPolicy.join(',')}|${baseline.join(',')}|${direction === 'ingress' ? this.namedPortsKey(workload) : ''}`;
     let row = cache.get(key);
     if (row !== undefined) return row;
     const nodes = this.representatives.length + this.externals[direction].length;
+    const selected = {
+      admin: admin.map((p) => this.tiers.admin[p]!),
+      networkPolicy: networkPolicy.map((p) => this.tiers.networkPolicy[p]!),
+      baseline: baseline.map((p) => this.tiers.baseline[p]!),
+    };
     // Rows hold connection-set ids; there are rarely more than a few hundred distinct sets, so 16 bits halve the
     // memory of the model. Ids are below the table size, so a row filled while the table stays within 16 bits is
     // exact; otherwise it is filled again in 32 bits.
     row = new Uint16Array(nodes); // all NONE
-    this.fillRow(direction, workload, selecting, row);
+    this.fillRow(direction, workload, selected, row);
     if (this.table.size > 0x10000) {
       row = new Int32Array(nodes);
-      this.fillRow(direction, workload, selecting, row);
+      this.fillRow(direction, workload, selected, row);
     }
     cache.set(key, row);
     return row;
   }
 
+  /**
+   * Fills a row tier by tier, per DESIGN.md: the admin tier by priority, where the first matching rule decides
+   * ("Pass" hands the connection to the next tiers); then NetworkPolicy, whose verdict is final for a pod it
+   * isolates; then the baseline tier, first matching rule; then "default allow".
+   */
   private fillRow(
     direction: Direction,
     workload: Workload,
-    selecting: readonly NetworkPolicy[],
+    selected: Record<keyof Tiers, readonly EnginePolicy[]>,
     row: Row,
   ): void {
+    const t = this.table;
+    const NONE = ConnTable.NONE_ID;
+    const ALL = ConnTable.ALL_ID;
     const nodes = row.length;
-    let anyPeer = ConnTable.NONE_ID;
-    for (const policy of selecting) {
+    const isolated = selected.networkPolicy.length > 0;
+    if (selected.admin.length === 0 && selected.baseline.length === 0) {
+      // NetworkPolicy alone: "the union of all selecting policies' rules" (every rule allows).
+      for (const policy of selected.networkPolicy)
+        for (const rule of policy[direction]!) this.visitRule(rule, direction, workload, nodes, (n, ports) => {
+          row[n] = t.union(row[n]!, ports);
+        });
+      return;
+    }
+    // Admin tier: per node, the ports already decided (allowed or denied) and those passed on.
+    const decided = new Int32Array(nodes);
+    const allowed = new Int32Array(nodes);
+    const passed = new Int32Array(nodes);
+    for (const policy of selected.admin) {
       for (const rule of policy[direction]!) {
-        if (direction === 'ingress') {
-          const ports = this.resolvePorts(rule.ports, workload);
-          if (ports === ConnTable.NONE_ID) continue;
-          if (rule.peers === 'any') {
-            anyPeer = this.table.union(anyPeer, ports);
-            continue;
+        this.visitRule(rule, direction, workload, nodes, (n, ports) => {
+          const fresh = t.subtract(t.subtract(ports, decided[n]!), passed[n]!);
+          if (fresh === NONE) return;
+          if (rule.action === 'pass') passed[n] = t.union(passed[n]!, fresh);
+          else {
+            decided[n] = t.union(decided[n]!, fresh);
+            if (rule.action === 'allow') allowed[n] = t.union(allowed[n]!, fresh);
           }
-          for (const peer of rule.peers) {
-            for (const node of this.nodesOf(peer, policy, direction))
-              row[node] = this.table.union(row[node]!, ports);
-          }
-        } else {
-          const targets =
-            rule.peers === 'any'
-              ? undefined
-              : rule.peers.flatMap((peer) => [...this.nodesOf(peer, policy, direction)]);
-          const hasNamed = rule.ports !== 'any' && rule.ports.some((p) => p.kind === 'named');
-          if (!hasNamed) {
-            const ports = this.resolvePorts(rule.ports, undefined);
-            if (ports === ConnTable.NONE_ID) continue;
-            if (targets === undefined) anyPeer = this.table.union(anyPeer, ports);
-            else for (const node of targets) row[node] = this.table.union(row[node]!, ports);
-          } else {
-            // "A named port ... resolves against the destination pod's container ports" - per destination.
-            const resolved = new Map<number, number>();
-            const portsFor = (node: number): number => {
-              let id = resolved.get(node);
-              if (id === undefined) {
-                const destination =
-                  node < this.representatives.length
-                    ? this.workloads[this.representatives[node]!]
-                    : undefined;
-                id = this.resolvePorts(rule.ports, destination);
-                resolved.set(node, id);
-              }
-              return id;
-            };
-            const all = targets ?? Array.from({ length: nodes }, (_, i) => i);
-            for (const node of all) row[node] = this.table.union(row[node]!, portsFor(node));
-          }
-        }
+        });
       }
     }
-    if (anyPeer !== ConnTable.NONE_ID)
-      for (let i = 0; i < nodes; i++) row[i] = this.table.union(row[i]!, anyPeer);
+    // What the admin tier did not decide goes to NetworkPolicy, or, for a pod no NetworkPolicy isolates, to the
+    // baseline tier: first matching rule, and what no rule matches is allowed.
+    const later = new Int32Array(nodes);
+    if (isolated) {
+      for (const policy of selected.networkPolicy)
+        for (const rule of policy[direction]!) this.visitRule(rule, direction, workload, nodes, (n, ports) => {
+          later[n] = t.union(later[n]!, ports);
+        });
+    } else {
+      const baselineDecided = new Int32Array(nodes);
+      const baselineAllowed = new Int32Array(nodes);
+      for (const policy of selected.baseline) {
+        for (const rule of policy[direction]!) {
+          this.visitRule(rule, direction, workload, nodes, (n, ports) => {
+            const fresh = t.subtract(ports, baselineDecided[n]!);
+            if (fresh === NONE) return;
+            baselineDecided[n] = t.union(baselineDecided[n]!, fresh);
+            if (rule.action === 'allow') baselineAllowed[n] = t.union(baselineAllowed[n]!, fresh);
+          });
+        }
+      }
+      for (let n = 0; n < nodes; n++) later[n] = t.union(baselineAllowed[n]!, t.subtract(ALL, baselineDecided[n]!));
+    }
+    for (let n = 0; n < nodes; n++) {
+      row[n] = t.union(allowed[n]!, t.intersect(t.subtract(ALL, decided[n]!), later[n]!));
+    }
+  }
+
+  /**
+   * Calls `visit(node, ports)` for every node a rule's peers match, with the rule's ports as an interned set.
+   * Named ports resolve against the destination: the row's own workload for ingress, each peer for egress.
+   */
+  private visitRule(
+    rule: EngineRule,
+    direction: Direction,
+    workload: Workload,
+    nodes: number,
+    visit: (node: number, ports: number) => void,
+  ): void {
+    const hasNamed = rule.ports !== 'any' && rule.ports.some((p) => p.kind === 'named');
+    const forEachNode = (each: (node: number) => void): void => {
+      if (rule.peers === 'any') {
+        for (let n = 0; n < nodes; n++) each(n);
+        return;
+      }
+      for (const peer of rule.peers) for (const n of this.nodesOf(peer, direction)) each(n);
+    };
+    if (direction === 'ingress' || !hasNamed) {
+      const ports = this.resolvePorts(rule.ports, direction === 'ingress' ? workload : undefined);
+      if (ports !== ConnTable.NONE_ID) forEachNode((n) => visit(n, ports));
+      return;
+    }
+    // "A named port ... resolves against the destination pod's container ports" - per destination.
+    const resolved = new Map<number, number>();
+    forEachNode((n) => {
+      let ports = resolved.get(n);
+      if (ports === undefined) {
+        const destination = n < this.representatives.length ? this.workloads[this.representatives[n]!] : undefined;
+        ports = this.resolvePorts(rule.ports, destination);
+        resolved.set(n, ports);
+      }
+      if (ports !== ConnTable.NONE_ID) visit(n, ports);
+    });
   }
 
   /**
    * Ports of a rule as an interned connection set, named ports resolved against `destination`'s container
-   * ports with the same protocol; with no destination pod (an external address) a named port matches nothing.
+   * ports with the same protocol (any protocol when the rule gives none); with no destination pod (an external
+   * address) a named port matches nothing.
    */
   private resolvePorts(ports: readonly PortMatch[] | 'any', destination: Workload | undefined): number {
     if (ports === 'any') return ConnTable.ALL_ID;
@@ -642,3 +815,5 @@ class Builder {
     return this.table.intern(ConnSet.of(byProtocol));
   }
 }
+
+const NO_NODES = new Int32Array(0);
