@@ -1,4 +1,5 @@
-// Property test: the connectivity engine agrees with the naive reference evaluator on random clusters.
+// Property test: the connectivity engine agrees with the naive reference evaluator on random clusters with
+// NetworkPolicies and admin-tier (admin and baseline) policies.
 //
 // On every ordered workload pair, every external range (at both ends), every protocol and every probe port, in
 // every option mode. Engine bugs make this fail: a failure prints the seed and a shrunk counterexample.
@@ -28,6 +29,7 @@ import type {
   PodPeer,
   PortMatch,
 } from '../../src/core/policy/network-policy.js';
+import type { AdminPeer, AdminPolicy, AdminRule } from '../../src/core/policy/admin-policy.js';
 import { Connectivity, type ConnectivityOptions } from '../../src/core/engine/connectivity.js';
 import {
   allowed,
@@ -260,13 +262,89 @@ const policySpecArb: fc.Arbitrary<PolicySpec> = fc.record({
 
 const namespaceSpecArb = fc.record({ labels: labelsArb });
 
+// ---- admin tiers ----
+
+const adminPeerArb: fc.Arbitrary<AdminPeer> = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: selectorArb.map((namespaceSelector) => ({ kind: 'namespaces' as const, namespaceSelector })),
+  },
+  {
+    weight: 3,
+    arbitrary: fc
+      .record({ namespaceSelector: selectorArb, podSelector: selectorArb })
+      .map(({ namespaceSelector, podSelector }) => ({
+        kind: 'pods' as const,
+        namespaceSelector,
+        podSelector,
+      })),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.uniqueArray(fc.constantFrom(...CIDRS), { minLength: 1, maxLength: 2 }).map((texts) => {
+      const cidrs = texts.map((text) => ({ text, addresses: parseCidr(text)!.set }));
+      return {
+        kind: 'networks' as const,
+        cidrs,
+        addresses: cidrs.reduce((a, c) => a.union(c.addresses), AddressSet.EMPTY),
+      };
+    }),
+  },
+  { weight: 1, arbitrary: selectorArb.map((nodeSelector) => ({ kind: 'nodes' as const, nodeSelector })) },
+);
+
+/** Admin ports: numbers and ranges with a protocol, and named ports with or without one. */
+const adminPortArb: fc.Arbitrary<PortMatch> = fc.oneof(
+  portMatchArb,
+  fc.constantFrom(...PORT_NAMES).map((name) => ({ kind: 'named' as const, name })),
+);
+
+const adminRuleArb = (actions: readonly AdminRule['action'][]): fc.Arbitrary<AdminRule> =>
+  fc.record({
+    name: fc.constant(''),
+    action: fc.constantFrom(...actions),
+    peers: fc.array(adminPeerArb, { minLength: 1, maxLength: 2 }),
+    ports: fc.oneof(
+      { weight: 1, arbitrary: fc.constant('any' as const) },
+      { weight: 2, arbitrary: fc.array(adminPortArb, { minLength: 1, maxLength: 2 }) },
+    ),
+  });
+
+const adminPolicyArb: fc.Arbitrary<AdminPolicy> = fc
+  .record({
+    tier: fc.constantFrom('admin' as const, 'baseline' as const),
+    priority: fc.integer({ min: 0, max: 3 }),
+    namespaceSelector: selectorArb,
+    podSelector: fc.option(selectorArb, { nil: undefined }),
+    ingressAdmin: fc.array(adminRuleArb(['allow', 'deny', 'pass']), { maxLength: 3 }),
+    egressAdmin: fc.array(adminRuleArb(['allow', 'deny', 'pass']), { maxLength: 3 }),
+    ingressBaseline: fc.array(adminRuleArb(['allow', 'deny']), { maxLength: 3 }),
+    egressBaseline: fc.array(adminRuleArb(['allow', 'deny']), { maxLength: 3 }),
+  })
+  .map((p) => ({
+    apiKind: p.tier === 'admin' ? ('AdminNetworkPolicy' as const) : ('ClusterNetworkPolicy' as const),
+    tier: p.tier,
+    name: '',
+    priority: p.priority,
+    subject:
+      p.podSelector === undefined
+        ? { kind: 'namespaces' as const, namespaceSelector: p.namespaceSelector }
+        : { kind: 'pods' as const, namespaceSelector: p.namespaceSelector, podSelector: p.podSelector },
+    ingress: p.tier === 'admin' ? p.ingressAdmin : p.ingressBaseline,
+    egress: p.tier === 'admin' ? p.egressAdmin : p.egressBaseline,
+  }));
+
 const clusterArb: fc.Arbitrary<Cluster> = fc
   .record({
     namespaces: fc.array(namespaceSpecArb, { minLength: 1, maxLength: 4 }),
     workloads: fc.array(workloadSpecArb, { minLength: 1, maxLength: 8 }),
     policies: fc.array(policySpecArb, { maxLength: 5 }),
+    adminPolicies: fc.oneof(
+      { weight: 1, arbitrary: fc.constant([] as AdminPolicy[]) },
+      { weight: 2, arbitrary: fc.array(adminPolicyArb, { minLength: 1, maxLength: 3 }) },
+    ),
   })
-  .map(({ namespaces, workloads, policies }) => {
+  .map(({ namespaces, workloads, policies, adminPolicies }) => {
     const nsList: Namespace[] = namespaces.map((n, i) => {
       const name = NAMESPACE_NAMES[i]!;
       return { name, labels: { ...n.labels, 'kubernetes.io/metadata.name': name } };
@@ -297,7 +375,8 @@ const clusterArb: fc.Arbitrary<Cluster> = fc
       workloads: ws,
       services: [],
       ingresses: [],
-      adminPolicies: [],
+      // Distinct names, so the order among equal priorities (kind, then name) is the same on both sides.
+      adminPolicies: adminPolicies.map((p, i) => ({ ...p, name: `a${i}` })),
       networkPolicies: ps,
     };
   });
@@ -326,8 +405,12 @@ function probePorts(cluster: Cluster): number[] {
     for (const q of [p - 1, p, p + 1]) if (q >= 1 && q <= 65535) ports.add(q);
   };
   for (const w of cluster.workloads) for (const cp of w.ports) add(cp.port);
-  for (const policy of cluster.networkPolicies) {
-    for (const rule of [...(policy.ingress ?? []), ...(policy.egress ?? [])]) {
+  const rules = [
+    ...cluster.networkPolicies.flatMap((p) => [...(p.ingress ?? []), ...(p.egress ?? [])]),
+    ...cluster.adminPolicies.flatMap((p) => [...p.ingress, ...p.egress]),
+  ];
+  {
+    for (const rule of rules) {
       if (rule.ports === 'any') continue;
       for (const m of rule.ports) {
         if (m.kind === 'number') {
@@ -349,7 +432,7 @@ function describeEndpoint(cluster: Cluster, e: Endpoint): string {
 function fail(cluster: Cluster, options: ConnectivityOptions, what: string): never {
   const opts = `{ipBlockPods: ${options.ipBlockPods}${options.hostNetworkPods === undefined ? '' : `, hostNetworkPods: ${options.hostNetworkPods}`}${options.podCidrs === undefined ? '' : `, podCidrs: ${options.podCidrs.intervals.map((i) => `${formatAddress(i.first)}-${formatAddress(i.last)}`).join(' ')}`}}`;
   throw new Error(
-    `${what} with options ${opts} in a cluster of ${cluster.workloads.length} workloads and ${cluster.networkPolicies.length} policies`,
+    `${what} with options ${opts} in a cluster of ${cluster.workloads.length} workloads, ${cluster.networkPolicies.length} NetworkPolicies and ${cluster.adminPolicies.length} admin-tier policies`,
   );
 }
 

@@ -1,19 +1,15 @@
-// Naive reference evaluator for NetworkPolicy v1, one connection at a time, that the engine's property tests trust.
+// Naive reference evaluator for NetworkPolicy v1 and the admin tiers, one connection at a time, that the
+// engine's property tests trust.
 //
 // Pairwise and obviously correct: it shares nothing with the engine (src/core/engine) beyond the model types and
 // address parsing (AddressSet.of/has/covers); selectors, ports and pod ranges are matched here from scratch.
 
 import { AddressSet, V6_OFFSET, type AddressInterval } from '../../src/core/model/address-set.js';
 import type { Cluster, NetworkPolicy, Workload } from '../../src/core/model/cluster.js';
+import type { AdminPeer, AdminPolicy, AdminRule, AdminTier } from '../../src/core/policy/admin-policy.js';
 import type { LabelSelector, Labels, SelectorRequirement } from '../../src/core/model/labels.js';
 import type { Protocol } from '../../src/core/model/port-set.js';
-import type {
-  AddressPeer,
-  NetworkPolicyRule,
-  Peer,
-  PodPeer,
-  PortMatch,
-} from '../../src/core/policy/network-policy.js';
+import type { NetworkPolicyRule, Peer, PodPeer, PortMatch } from '../../src/core/policy/network-policy.js';
 
 /** One end of a connection: a workload (index into `cluster.workloads`) or an address outside the cluster. */
 export type Endpoint =
@@ -80,25 +76,129 @@ function directionAllows(
   // External endpoints are outside the cluster: no policy selects them, so nothing isolates them.
   if (subject.kind === 'external') return true;
   const subjectWorkload = cluster.workloads[subject.index]!;
+  // The destination, against whose container ports named ports resolve, is the subject for ingress and the peer
+  // for egress.
+  const destination = direction === 'ingress' ? subject : peer;
+  // Admin tier first: "AdminNetworkPolicies with lower priority values are evaluated first"; within a policy
+  // "rules are evaluated in order"; the first rule that matches decides. "Pass" skips the rest of the admin tier
+  // and delegates to NetworkPolicy.
+  const admin = adminVerdict(
+    cluster,
+    'admin',
+    direction,
+    subjectWorkload,
+    peer,
+    destination,
+    protocol,
+    port,
+    options,
+  );
+  if (admin === 'allow') return true;
+  if (admin === 'deny') return false;
   // "By default, a pod is non-isolated for ingress [egress]; all inbound [outbound] connections are allowed.
   // A pod is isolated for ingress [egress] if there is any NetworkPolicy that both selects the pod and has
   // "Ingress" ["Egress"] in its policyTypes."
   const applying = cluster.networkPolicies.filter(
     (policy) => selectsSubject(policy, subjectWorkload, options) && policy[direction] !== undefined,
   );
-  if (applying.length === 0) return true;
+  if (applying.length === 0) {
+    // Not isolated by NetworkPolicy: "BaselineAdminNetworkPolicy ... rules are only evaluated for traffic that is
+    // not matched by any AdminNetworkPolicy or NetworkPolicy"; first matching rule; nothing matched: allowed.
+    const baseline = adminVerdict(
+      cluster,
+      'baseline',
+      direction,
+      subjectWorkload,
+      peer,
+      destination,
+      protocol,
+      port,
+      options,
+    );
+    return baseline !== 'deny';
+  }
   // "When a pod is isolated for ingress, the only allowed connections into the pod are those from the pod's node
   // and those allowed by the ingress list of some NetworkPolicy that applies to the pod for ingress. The effects
   // of those ingress lists combine additively." (Likewise for egress.) `ingress: []` allows nothing.
-  // The destination, against whose container ports named ports resolve, is the subject for ingress and the peer
-  // for egress.
-  const destination = direction === 'ingress' ? subject : peer;
   for (const policy of applying) {
     for (const rule of policy[direction]!) {
       if (ruleMatches(cluster, policy, rule, peer, destination, protocol, port, options)) return true;
     }
   }
   return false;
+}
+
+/**
+ * The action of the first matching rule of `tier`'s policies that select `w`, or undefined when none matches.
+ * Policies of equal priority (undefined by the API) are taken by kind, then name.
+ */
+function adminVerdict(
+  cluster: Cluster,
+  tier: AdminTier,
+  direction: Direction,
+  w: Workload,
+  peer: Endpoint,
+  destination: Endpoint,
+  protocol: Protocol,
+  port: number,
+  options: ReferenceOptions,
+): AdminRule['action'] | undefined {
+  const policies = cluster.adminPolicies
+    .filter((policy) => policy.tier === tier && adminSubjectSelects(cluster, policy, w, options))
+    .sort(
+      (a, b) =>
+        a.priority - b.priority ||
+        (a.apiKind < b.apiKind ? -1 : a.apiKind > b.apiKind ? 1 : 0) ||
+        (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+    );
+  for (const policy of policies) {
+    for (const rule of policy[direction]) {
+      const peerOk = rule.peers.some((p) => adminPeerMatches(cluster, p, peer, options));
+      if (peerOk && portsMatch(cluster, rule.ports, destination, protocol, port)) return rule.action;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * "Subject defines the pods to which this AdminNetworkPolicy applies": `namespaces` ("all pods in the selected
+ * namespaces") or `pods` ("pods selected by podSelector in namespaces selected by namespaceSelector").
+ */
+function adminSubjectSelects(
+  cluster: Cluster,
+  policy: AdminPolicy,
+  w: Workload,
+  options: ReferenceOptions,
+): boolean {
+  if (hiddenHostNetworkPod(w, options)) return false;
+  const ns = cluster.namespaces.get(w.namespace);
+  if (ns === undefined || !matchesSelector(policy.subject.namespaceSelector, ns.labels)) return false;
+  return policy.subject.kind === 'namespaces' || matchesSelector(policy.subject.podSelector, w.labels);
+}
+
+/** Admin peers: namespaces, pods (both by selectors), networks (addresses); nodes and domains match nothing here. */
+function adminPeerMatches(
+  cluster: Cluster,
+  p: AdminPeer,
+  peer: Endpoint,
+  options: ReferenceOptions,
+): boolean {
+  switch (p.kind) {
+    case 'networks':
+      return addressesMatch(cluster, p.addresses, peer, options);
+    case 'nodes':
+    case 'domains':
+      return false;
+    case 'namespaces':
+    case 'pods': {
+      if (peer.kind === 'external') return false;
+      const w = cluster.workloads[peer.index]!;
+      if (hiddenHostNetworkPod(w, options)) return false;
+      const ns = cluster.namespaces.get(w.namespace);
+      if (ns === undefined || !matchesSelector(p.namespaceSelector, ns.labels)) return false;
+      return p.kind === 'namespaces' || matchesSelector(p.podSelector, w.labels);
+    }
+  }
 }
 
 /**
@@ -163,7 +263,7 @@ function peersMatch(
   return peers.some((p) =>
     p.kind === 'pods'
       ? podPeerMatches(cluster, policy, p, peer, options)
-      : addressPeerMatches(cluster, p, peer, options),
+      : addressesMatch(cluster, p.addresses, peer, options),
   );
 }
 
@@ -204,16 +304,16 @@ function podPeerMatches(
  * Pods are matched by address only under `ipBlockPods: 'match'`: a pod with known addresses when one of them is
  * inside; a pod with unknown addresses when the block covers the whole pod range of IPv4 or of IPv6.
  */
-function addressPeerMatches(
+function addressesMatch(
   cluster: Cluster,
-  p: AddressPeer,
+  addresses: AddressSet,
   peer: Endpoint,
   options: ReferenceOptions,
 ): boolean {
-  if (peer.kind === 'external') return p.addresses.has(peer.address);
+  if (peer.kind === 'external') return addresses.has(peer.address);
   if (options.ipBlockPods === 'ignore') return false;
   const w = cluster.workloads[peer.index]!;
-  if (w.ips.length > 0) return w.ips.some((ip) => p.addresses.has(ip));
+  if (w.ips.length > 0) return w.ips.some((ip) => addresses.has(ip));
   const families: readonly AddressInterval[] = [
     { first: 0n, last: V6_OFFSET - 1n },
     { first: V6_OFFSET, last: V6_OFFSET + (1n << 128n) - 1n },
@@ -227,7 +327,7 @@ function addressPeerMatches(
       if (first <= last) range.push({ first, last });
     }
     if (range.length === 0) continue;
-    if (range.every((interval) => p.addresses.covers(AddressSet.of([interval])))) return true;
+    if (range.every((interval) => addresses.covers(AddressSet.of([interval])))) return true;
   }
   return false;
 }
@@ -262,7 +362,8 @@ function portMatches(
   protocol: Protocol,
   port: number,
 ): boolean {
-  if (m.protocol !== protocol) return false;
+  // A named port without a protocol (admin `namedPort`) matches the named container port whatever its protocol.
+  if (m.protocol !== undefined && m.protocol !== protocol) return false;
   if (m.kind === 'number') return m.first <= port && port <= m.last;
   if (destination.kind === 'external') return false;
   const w = cluster.workloads[destination.index]!;
