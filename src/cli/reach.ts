@@ -76,7 +76,8 @@ export async function reach(paths: readonly string[], options: ReachOptions, io:
   return failed ? EXIT_USAGE : EXIT_OK;
 }
 
-function parsePodCidrs(texts: readonly string[]): AddressSet | undefined {
+/** Parses the repeatable --pod-cidr option; throws UsageError on a malformed CIDR. */
+export function parsePodCidrs(texts: readonly string[]): AddressSet | undefined {
   if (texts.length === 0) return undefined;
   let set = AddressSet.EMPTY;
   for (const text of texts) {

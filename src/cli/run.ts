@@ -5,6 +5,10 @@ import { CONNECTION_FORMATS, type ConnectionFormat } from '../report/connections
 import type { HostNetworkPods, IpBlockPods } from '../core/engine/connectivity.js';
 import { EXIT_OK, EXIT_USAGE, UsageError, type CliIo } from './io.js';
 import { reach } from './reach.js';
+import { diff, type DiffOptions } from './diff.js';
+import { DIFF_FORMATS } from '../report/diff.js';
+import { explain, type ExplainCliOptions } from './explain.js';
+import { EXPLAIN_FORMATS } from '../report/explain.js';
 
 export type { CliIo } from './io.js';
 
@@ -61,6 +65,70 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
         exitCode = await reach(paths, options, io);
       },
     );
+
+  program
+    .command('explain')
+    .description(
+      'Explain why connections from SRC to DST are allowed or denied: per direction, the tier, policy and rule (file:line).',
+    )
+    .usage('[options] SRC DST PATH...  |  --all-denied SRC PATH...')
+    .argument(
+      '<args...>',
+      'SRC DST PATH... (SRC/DST: ns/name[Kind], ns/name, name, or an IP); with --all-denied: PATH...',
+    )
+    .option('--all-denied <src>', 'list every destination SRC can not reach, and the rule that stops it')
+    .option('--port <port>', 'explain only this port or range (e.g. 8080 or 8000-8080)')
+    .option('--protocol <protocol>', 'explain only this protocol (TCP, UDP, SCTP)')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(EXPLAIN_FORMATS).default('txt'))
+    .addOption(
+      new Option(
+        '--ipblock-pods <mode>',
+        'whether ipBlocks match pods by address (match) or only external addresses (ignore)',
+      )
+        .choices(['match', 'ignore'])
+        .default('match'),
+    )
+    .addOption(
+      new Option('--host-network <model>', 'hostNetwork pods: node or pod (as for reach)').choices([
+        'node',
+        'pod',
+      ]),
+    )
+    .option('--pod-cidr <cidr>', "the cluster's pod address range (repeatable)", collect, [] as string[])
+    .option('-v, --verbose', 'also print informational notes', false)
+    .action(async (args: string[], options: ExplainCliOptions) => {
+      exitCode = await explain(args, options, io);
+    });
+
+  program
+    .command('diff')
+    .description('Connections added, removed and changed between two versions (paths, or git:REF[:PATH]).')
+    .argument('<old>', 'the old version: file, directory, -, or git:REF[:PATH] (PATH at revision REF)')
+    .argument('<new>', 'the new version; a bare git:REF reads the path of the other argument')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(DIFF_FORMATS).default('txt'))
+    .addOption(
+      new Option(
+        '--ipblock-pods <mode>',
+        'whether ipBlocks match pods by address (match) or only external addresses (ignore)',
+      )
+        .choices(['match', 'ignore'])
+        .default('match'),
+    )
+    .addOption(
+      new Option('--host-network <model>', 'hostNetwork pods: node or pod (as for reach)').choices([
+        'node',
+        'pod',
+      ]),
+    )
+    .option('--pod-cidr <cidr>', "the cluster's pod address range (repeatable)", collect, [] as string[])
+    .option('--fail-on-new', 'exit 1 when the new version allows a connection the old one did not', false)
+    .option('--old-name <name>', 'column name of the old version', 'old')
+    .option('--new-name <name>', 'column name of the new version', 'new')
+    .option('--strict', 'compare nothing when the input has errors', false)
+    .option('-v, --verbose', 'also print informational notes', false)
+    .action(async (oldPath: string, newPath: string, options: DiffOptions) => {
+      exitCode = await diff(oldPath, newPath, options, io);
+    });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

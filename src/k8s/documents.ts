@@ -30,6 +30,8 @@ export class SourceDocument {
 
   /** Why the YAML parser itself failed (not a syntax error it reports, but e.g. nesting too deep), if it did. */
   parseFailure: string | undefined;
+  /** Offsets of lines whose leading tabs had to be read as spaces (see `readTabsAsSpaces`). */
+  tabLines: number[] = [];
 
   /** The parsed YAML documents, parsed on first use; empty when the parser itself failed. */
   yamlDocuments(): Document.Parsed[] {
@@ -40,7 +42,9 @@ export class SourceDocument {
         return this.documents;
       }
       try {
-        this.documents = parseYaml(this.file.text);
+        const { documents, tabLines } = readTabsAsSpaces(this.file.text);
+        this.documents = documents;
+        this.tabLines = tabLines;
       } catch (error) {
         this.documents = [];
         this.parseFailure = error instanceof RangeError ? 'nesting too deep' : firstLine(String(error));
@@ -112,6 +116,12 @@ export const MAX_NESTING = 100;
  * plus block indentation (two spaces a level). Cheap, and only ever over-counts.
  */
 export function nestingDepth(text: string): number {
+  const scan = scanNesting(text);
+  return scan.maxFlow + Math.ceil(scan.maxIndent / 2);
+}
+
+/** Open flow brackets at the end of `text`, the most open at once, and the deepest block indentation. */
+function scanNesting(text: string): { flow: number; maxFlow: number; maxIndent: number } {
   let flow = 0;
   let maxFlow = 0;
   let maxIndent = 0;
@@ -144,7 +154,38 @@ export function nestingDepth(text: string): number {
       flow--;
     }
   }
-  return maxFlow + Math.ceil(maxIndent / 2);
+  return { flow, maxFlow, maxIndent };
+}
+
+/**
+ * Parses, and where an error sits on a line whose indentation holds a tab, reads those tabs as spaces and tries
+ * again, when the line is inside a flow collection. YAML forbids tabs in indentation, but Go's YAML reader
+ * (kubectl's) accepts them inside a flow sequence or mapping, where whitespace carries no structure, and such
+ * manifests are common. A tab becomes one space, so every offset is
+ * unchanged; the fix is kept only if it leaves fewer errors.
+ */
+function readTabsAsSpaces(text: string): { documents: Document.Parsed[]; tabLines: number[] } {
+  let documents = parseYaml(text);
+  const tabLines: number[] = [];
+  let current = text;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const errors = documents.flatMap((d) => d.errors);
+    const first = errors[0];
+    if (first === undefined) break;
+    const lineStart = current.lastIndexOf('\n', first.pos[0] - 1) + 1;
+    let end = lineStart;
+    while (end < current.length && (current[end] === ' ' || current[end] === '\t')) end++;
+    const indentation = current.slice(lineStart, end);
+    // Only inside a flow collection, where whitespace carries no structure; in block context a tab stays an error.
+    if (!indentation.includes('\t') || scanNesting(current.slice(0, lineStart)).flow === 0) break;
+    const fixed = current.slice(0, lineStart) + indentation.replace(/\t/g, ' ') + current.slice(end);
+    const retried = parseYaml(fixed);
+    if (retried.flatMap((d) => d.errors).length >= errors.length) break;
+    current = fixed;
+    documents = retried;
+    tabLines.push(lineStart);
+  }
+  return { documents, tabLines };
 }
 
 function parseYaml(text: string): Document.Parsed[] {
@@ -239,6 +280,16 @@ export function splitObjects(file: SourceFile): SplitResult {
   }
 
   const documents = source.yamlDocuments();
+  for (const offset of source.tabLines) {
+    diagnostics.push({
+      code: 'TAB_INDENTATION',
+      severity: 'warning',
+      message: 'a tab in the indentation was read as a space',
+      file: file.name,
+      range: [offset, offset + 1],
+      hint: 'YAML does not allow tabs for indentation; replace them with spaces.',
+    });
+  }
   if (source.parseFailure !== undefined) {
     diagnostics.push({
       code: 'YAML_SYNTAX',
