@@ -11,6 +11,8 @@ import type {
   Workload,
 } from '../core/model/cluster.js';
 import { PROTOCOLS, type Protocol } from '../core/model/port-set.js';
+import type { AdminPolicy } from '../core/policy/admin-policy.js';
+import { ADMIN_KINDS, readAdminPolicy } from './admin-policy.js';
 import { splitObjects, type ManifestObject, type SourceDocument } from './documents.js';
 import { readIngress, readRoute } from './ingress.js';
 import { readNetworkPolicy } from './network-policy.js';
@@ -67,13 +69,6 @@ const IRRELEVANT_KINDS = new Set([
   'Issuer',
 ]);
 
-/** Admin-tier kinds: read by a later version; noted so that nobody thinks they were applied. */
-const NOT_YET_EVALUATED_KINDS = new Set([
-  'AdminNetworkPolicy',
-  'BaselineAdminNetworkPolicy',
-  'ClusterNetworkPolicy',
-]);
-
 /** Loads every object of every file into one cluster. Never throws on bad input. */
 export function loadCluster(files: readonly SourceFile[]): LoadResult {
   const diagnostics: Diagnostic[] = [];
@@ -99,6 +94,8 @@ interface NamedObject {
 class ClusterBuilder {
   private readonly namespaces = new Map<string, Namespace>();
   private readonly policies = new Map<string, NetworkPolicy>();
+  /** Admin-tier policies in input order, with their readers for cross-object diagnostics. */
+  private readonly adminPolicies: { policy: AdminPolicy; reader: ObjectReader }[] = [];
   private readonly services = new Map<string, Service>();
   private readonly ingresses: IngressRoute[] = [];
   private readonly candidates: PodCandidate[] = [];
@@ -136,6 +133,13 @@ class ClusterBuilder {
       case 'Route':
         this.ingresses.push(readRoute(reader, named.namespace, named.name));
         return;
+      case 'AdminNetworkPolicy':
+      case 'BaselineAdminNetworkPolicy':
+      case 'ClusterNetworkPolicy': {
+        const policy = readAdminPolicy(reader, named.name);
+        if (policy !== undefined) this.adminPolicies.push({ policy, reader });
+        return;
+      }
     }
     if (Object.hasOwn(CONTROLLER_TEMPLATES, kind)) {
       const candidate = readPodCandidate(reader, named.namespace, named.name);
@@ -148,7 +152,10 @@ class ClusterBuilder {
     else entry.count++;
   }
 
-  /** metadata.name and metadata.namespace (default: `default`), validated. */
+  /**
+   * metadata.name and metadata.namespace (default: `default`), validated. Cluster-scoped kinds (Namespace and the
+   * admin-tier policies) have the namespace '': a namespace written on an admin policy is reported by its reader.
+   */
   private readIdentity(reader: ObjectReader): NamedObject | undefined {
     reader.checkKnownFields(
       ['metadata'],
@@ -193,7 +200,13 @@ class ClusterBuilder {
       );
       return undefined;
     }
-    if (namespaceValue !== undefined && namespaceValue !== '' && !isDns1123Label(namespaceValue)) {
+    const clusterScoped = reader.kind === 'Namespace' || ADMIN_KINDS.has(reader.kind);
+    if (
+      !clusterScoped &&
+      namespaceValue !== undefined &&
+      namespaceValue !== '' &&
+      !isDns1123Label(namespaceValue)
+    ) {
       reader.report(
         'INVALID_NAME',
         'error',
@@ -204,7 +217,7 @@ class ClusterBuilder {
       return undefined;
     }
     // Objects without a namespace are in `default`, as kubectl applies them.
-    const namespace = reader.kind === 'Namespace' ? '' : namespaceValue || 'default';
+    const namespace = clusterScoped ? '' : namespaceValue || 'default';
     return { reader, namespace, name };
   }
 
@@ -216,13 +229,27 @@ class ClusterBuilder {
       return true;
     }
     const where = previous.source.file.name;
-    const isPolicy = named.reader.kind === 'NetworkPolicy';
+    if (named.reader.kind === 'BaselineAdminNetworkPolicy') {
+      // "Only one baseline admin network policy with metadata.name="default" can be created in the cluster"
+      named.reader.report(
+        'MULTIPLE_BASELINE_POLICIES',
+        'error',
+        ['metadata', 'name'],
+        `a second BaselineAdminNetworkPolicy; the one in ${where} is used and this one is ignored`,
+        'A cluster has one BaselineAdminNetworkPolicy at most (named "default"): merge their rules into one.',
+      );
+      return false;
+    }
+    // The unique key of a cluster-scoped kind is kind/name (its namespace is '').
+    const isPolicy = named.reader.kind === 'NetworkPolicy' || ADMIN_KINDS.has(named.reader.kind);
     named.reader.report(
       'DUPLICATE_NAME',
       isPolicy ? 'error' : 'warning',
       ['metadata', 'name'],
       `a ${named.reader.kind} with this name is already defined in ${where}; this one is ignored`,
-      'Give each object a unique name in its namespace, or remove the copy.',
+      named.namespace === ''
+        ? `${named.reader.kind} is cluster-scoped: give each one a unique name, or remove the copy.`
+        : 'Give each object a unique name in its namespace, or remove the copy.',
     );
     return false;
   }
@@ -272,19 +299,15 @@ class ClusterBuilder {
   finish(): Cluster {
     for (const [kind, { count, first }] of this.skippedKinds) {
       if (IRRELEVANT_KINDS.has(kind)) continue;
-      const notYet = NOT_YET_EVALUATED_KINDS.has(kind);
       first.reader.report(
-        notYet ? 'NOT_EVALUATED_KIND' : 'UNKNOWN_KIND',
-        notYet ? 'warning' : 'info',
+        'UNKNOWN_KIND',
+        'info',
         ['kind'],
-        notYet
-          ? `${count} ${kind} object(s) found; admin policy tiers are not evaluated by this version, so results ignore them`
-          : `${count} object(s) of kind ${kind} found; they play no part in the analysis and are skipped`,
-        notYet
-          ? 'Results may allow connections that the admin tier denies.'
-          : 'Nothing to do if this kind does not run pods.',
+        `${count} object(s) of kind ${kind} found; they play no part in the analysis and are skipped`,
+        'Nothing to do if this kind does not run pods.',
       );
     }
+    this.checkAdminPolicies();
     const workloads = this.groupWorkloads();
     const namespaces = new Map(this.namespaces);
     const referenced = [
@@ -300,9 +323,39 @@ class ClusterBuilder {
       workloads,
       services: [...this.services.values()],
       networkPolicies: [...this.policies.values()],
-      adminPolicies: [],
+      adminPolicies: this.adminPolicies.map((entry) => entry.policy),
       ingresses: this.ingresses,
     };
+  }
+
+  /**
+   * Checks across admin-tier policies (a second BaselineAdminNetworkPolicy is caught by checkUnique, since every
+   * one must be named "default"). Priority: "If two (or more) policies with the same
+   * priority could both match a connection, then the implementation can apply any of the matching policies to the
+   * connection, and there is no way for the user to reliably determine which one it will choose."
+   */
+  private checkAdminPolicies(): void {
+    // Same tier, same priority: ANPs and Admin-tier CNPs share the admin tier; Baseline-tier CNPs their own.
+    // (The single BANP has no priority.)
+    const byPriority = new Map<string, { policy: AdminPolicy; reader: ObjectReader }>();
+    for (const entry of this.adminPolicies) {
+      const { policy } = entry;
+      if (policy.apiKind === 'BaselineAdminNetworkPolicy') continue;
+      const key = `${policy.tier}/${policy.priority}`;
+      const first = byPriority.get(key);
+      if (first === undefined) {
+        byPriority.set(key, entry);
+        continue;
+      }
+      entry.reader.report(
+        'SAME_PRIORITY',
+        'warning',
+        ['spec', 'priority'],
+        `priority ${policy.priority} is also the priority of ${first.policy.apiKind} ${first.policy.name} in ` +
+          `${first.policy.source?.file ?? '?'} (${policy.tier} tier); which of the two applies first is undefined`,
+        'Give every policy of a tier its own priority where their rules could match the same connections.',
+      );
+    }
   }
 
   /**

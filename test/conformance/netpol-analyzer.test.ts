@@ -1,6 +1,6 @@
 // Conformance against np-guard netpol-analyzer's golden connlist outputs (../shared/conformance/netpol-analyzer).
-// Every plain connlist case without admin-tier policies must reproduce its goldens exactly with
-// --ipblock-pods ignore (netpol-analyzer never matches pods by address).
+// Every plain connlist case, with NetworkPolicy only or with AdminNetworkPolicy and BaselineAdminNetworkPolicy,
+// must reproduce its goldens exactly with --ipblock-pods ignore (netpol-analyzer never matches pods by address).
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,27 +33,34 @@ function caseHas(dir: string, pattern: RegExp): boolean {
 const entries: IndexEntry[] = available
   ? (JSON.parse(readFileSync(join(ROOT, 'INDEX.json'), 'utf8')) as IndexEntry[])
   : [];
-const plain = entries.filter(
-  (e) => e.kind === 'connlist' && e.plainConnlist && !caseHas(join(ROOT, 'tests', e.testDirName), ADMIN_KIND),
+const plain = entries.filter((e) => e.kind === 'connlist' && e.plainConnlist);
+const withAdminTiers = new Set(
+  plain.filter((e) => caseHas(join(ROOT, 'tests', e.testDirName), ADMIN_KIND)).map((e) => e.testDirName),
 );
 
-const tally = { ran: 0, passed: 0, goldens: 0, goldensPassed: 0 };
+const tally = { ran: 0, passed: 0, goldens: 0, goldensPassed: 0, adminRan: 0, adminPassed: 0 };
 
-describe.skipIf(!available)('netpol-analyzer connlist goldens (NetworkPolicy only)', () => {
+describe.skipIf(!available)('netpol-analyzer connlist goldens', () => {
   afterAll(() => {
+    const npRan = tally.ran - tally.adminRan;
+    const npPassed = tally.passed - tally.adminPassed;
     console.log(
-      `netpol-analyzer conformance: ${tally.passed}/${tally.ran} plain NetworkPolicy-only connlist cases passed ` +
-        `(${tally.goldensPassed}/${tally.goldens} golden files)`,
+      `netpol-analyzer conformance: ${tally.passed}/${tally.ran} plain connlist cases passed ` +
+        `(NetworkPolicy only ${npPassed}/${npRan}, with admin tiers ${tally.adminPassed}/${tally.adminRan}; ` +
+        `${tally.goldensPassed}/${tally.goldens} golden files)`,
     );
   });
 
   it('finds the cases', () => {
-    expect(plain.length).toBe(50);
+    expect(plain.length).toBe(104);
+    expect(withAdminTiers.size).toBe(54);
   });
 
   for (const entry of plain) {
     it(entry.testDirName, async () => {
       tally.ran++;
+      const admin = withAdminTiers.has(entry.testDirName);
+      if (admin) tally.adminRan++;
       const dir = join(ROOT, 'tests', entry.testDirName);
       let allPassed = true;
       for (const expected of entry.expectedFiles) {
@@ -74,6 +81,7 @@ describe.skipIf(!available)('netpol-analyzer connlist goldens (NetworkPolicy onl
         expect(actual, `${expected}`).toBe(wanted);
       }
       if (allPassed) tally.passed++;
+      if (allPassed && admin) tally.adminPassed++;
     });
   }
 });

@@ -12,7 +12,12 @@ import type { Cluster, NetworkPolicy, Workload } from '../model/cluster.js';
 import { AddressSet, V6_OFFSET, formatAddress, familyOf } from '../model/address-set.js';
 import { selectorKey, type LabelSelector } from '../model/labels.js';
 import { ConnSet, PortSet, type Protocol } from '../model/port-set.js';
-import type { AdminAction, AdminPolicy, AdminRule } from '../policy/admin-policy.js';
+import {
+  compareAdminPrecedence,
+  type AdminAction,
+  type AdminPolicy,
+  type AdminRule,
+} from '../policy/admin-policy.js';
 import type { NetworkPolicyRule, PortMatch } from '../policy/network-policy.js';
 import { ConnTable } from './conn-table.js';
 import { INGRESS_CONTROLLER_ID, INGRESS_CONTROLLER_NAMESPACE, ingressExposure } from './ingress-exposure.js';
@@ -339,7 +344,10 @@ class Builder {
   private readonly workloads: readonly Workload[];
   private readonly tiers: Tiers;
   /** Workload indices matched by each distinct subject or peer, keyed by a canonical text. */
-  private readonly matchers = new Map<string, { readonly feature: number; readonly workloads: readonly number[] }>();
+  private readonly matchers = new Map<
+    string,
+    { readonly feature: number; readonly workloads: readonly number[] }
+  >();
   private readonly features: number[][];
   private readonly externals: Record<Direction, ExternalRange[]> = { ingress: [], egress: [] };
   /** For each workload and tier, the indices of the tier's policies that select it. */
@@ -398,25 +406,19 @@ class Builder {
   }
 
   /**
-   * Puts the policies of all tiers into one form. Admin and baseline policies are sorted by priority ("lower
-   * numbers have higher precedence"); equal priorities, which the API leaves undefined, by kind and name, so that
-   * results never depend on file order.
+   * Puts the policies of all tiers into one form, admin and baseline policies in evaluation order.
    */
   private normalizeTiers(): Tiers {
-    const networkPolicy = this.cluster.networkPolicies.map(
-      (policy): EnginePolicy => ({
-        subjectKey: `subject ${policy.namespace} ${selectorKey(policy.podSelector)}`,
-        findSubject: () => this.index.podsMatching(new Set([policy.namespace]), policy.podSelector),
-        ingress: policy.ingress?.map((rule) => this.normalizeNetworkPolicyRule(rule, policy)),
-        egress: policy.egress?.map((rule) => this.normalizeNetworkPolicyRule(rule, policy)),
-      }),
-    );
-    const byPrecedence = (a: AdminPolicy, b: AdminPolicy): number =>
-      a.priority - b.priority ||
-      (a.apiKind < b.apiKind ? -1 : a.apiKind > b.apiKind ? 1 : 0) ||
-      (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-    const admin = this.cluster.adminPolicies.filter((p) => p.tier === 'admin').sort(byPrecedence);
-    const baseline = this.cluster.adminPolicies.filter((p) => p.tier === 'baseline').sort(byPrecedence);
+    const networkPolicy = this.cluster.networkPolicies.map((policy): EnginePolicy => ({
+      subjectKey: `subject ${policy.namespace} ${selectorKey(policy.podSelector)}`,
+      findSubject: () => this.index.podsMatching(new Set([policy.namespace]), policy.podSelector),
+      ingress: policy.ingress?.map((rule) => this.normalizeNetworkPolicyRule(rule, policy)),
+      egress: policy.egress?.map((rule) => this.normalizeNetworkPolicyRule(rule, policy)),
+    }));
+    const admin = this.cluster.adminPolicies.filter((p) => p.tier === 'admin').sort(compareAdminPrecedence);
+    const baseline = this.cluster.adminPolicies
+      .filter((p) => p.tier === 'baseline')
+      .sort(compareAdminPrecedence);
     return {
       admin: admin.map((p) => this.normalizeAdminPolicy(p)),
       networkPolicy,
@@ -436,15 +438,14 @@ class Builder {
       peers:
         rule.peers === 'any'
           ? 'any'
-          : rule.peers.map(
-              (peer): EnginePeer =>
-                peer.kind === 'addresses'
-                  ? { kind: 'addresses', addresses: peer.addresses }
-                  : {
-                      kind: 'pods',
-                      namespaces: peer.namespaceSelector ?? policy.namespace,
-                      pods: peer.podSelector,
-                    },
+          : rule.peers.map((peer): EnginePeer =>
+              peer.kind === 'addresses'
+                ? { kind: 'addresses', addresses: peer.addresses }
+                : {
+                    kind: 'pods',
+                    namespaces: peer.namespaceSelector ?? policy.namespace,
+                    pods: peer.podSelector,
+                  },
             ),
     };
   }
@@ -493,12 +494,14 @@ class Builder {
 
   /**
    * Splits the address space at the first and one-past-last address of every interval of every address peer
-   * (ipBlock `cidr` minus `except`, admin `networks`) in rules of `direction`. IPv4 is always present
-   * (`0.0.0.0-255.255.255.255` when no rule names addresses); IPv6 only when some rule names an IPv6 block.
+   * (ipBlock `cidr` minus `except`, admin `networks`) in rules of `direction`. Which families exist is a property
+   * of the cluster, not of its policies: IPv4 always (`0.0.0.0-255.255.255.255` when no rule names addresses),
+   * IPv6 when the cluster is IPv6 or dual-stack — a pod has an IPv6 address or a pod CIDR is IPv6. Rules naming
+   * only the other family's addresses then match no external range.
    */
   private splitExternalSpace(direction: Direction): ExternalRange[] {
     const starts = new Set<bigint>([0n]);
-    let v6 = false;
+    const v6 = this.clusterHasIPv6();
     for (const { rule, direction: ruleDirection } of this.allRules()) {
       if (ruleDirection !== direction || rule.peers === 'any') continue;
       for (const peer of rule.peers) {
@@ -506,7 +509,6 @@ class Builder {
         for (const interval of peer.addresses.intervals) {
           starts.add(interval.first);
           starts.add(interval.last + 1n);
-          if (familyOf(interval.first) === 6) v6 = true;
         }
       }
     }
@@ -519,11 +521,19 @@ class Builder {
     });
   }
 
+  private clusterHasIPv6(): boolean {
+    return (
+      this.workloads.some((w) => w.ips.some((ip) => familyOf(ip) === 6)) ||
+      (this.options.podCidrs?.overlaps(AddressSet.ALL_V6) ?? false)
+    );
+  }
+
   /** Records, for every workload, which subjects and peers match it: the raw material of its class. */
   private collectFeatures(): void {
     for (const tier of ['admin', 'networkPolicy', 'baseline'] as const) {
       this.tiers[tier].forEach((policy, p) => {
-        for (const w of this.matcher(policy.subjectKey, policy.findSubject)) this.selectedBy[tier][w]!.push(p);
+        for (const w of this.matcher(policy.subjectKey, policy.findSubject))
+          this.selectedBy[tier][w]!.push(p);
       });
     }
     for (const { rule } of this.allRules()) {
@@ -626,7 +636,8 @@ class Builder {
   /** Row positions (classes, then external ranges of the peer's side) a peer of a `direction` rule matches. */
   private nodesOf(peer: EnginePeer, direction: Direction): Int32Array {
     if (peer.kind === 'none') return NO_NODES;
-    const key = peer.kind === 'pods' ? this.podPeerKey(peer) : `${direction} addresses ${peer.addresses.key()}`;
+    const key =
+      peer.kind === 'pods' ? this.podPeerKey(peer) : `${direction} addresses ${peer.addresses.key()}`;
     let nodes = this.peerNodes.get(key);
     if (nodes !== undefined) return nodes;
     const out = new Set<number>();
@@ -702,9 +713,10 @@ class Builder {
     if (selected.admin.length === 0 && selected.baseline.length === 0) {
       // NetworkPolicy alone: "the union of all selecting policies' rules" (every rule allows).
       for (const policy of selected.networkPolicy)
-        for (const rule of policy[direction]!) this.visitRule(rule, direction, workload, nodes, (n, ports) => {
-          row[n] = t.union(row[n]!, ports);
-        });
+        for (const rule of policy[direction]!)
+          this.visitRule(rule, direction, workload, nodes, (n, ports) => {
+            row[n] = t.union(row[n]!, ports);
+          });
       return;
     }
     // Admin tier: per node, the ports already decided (allowed or denied) and those passed on.
@@ -729,9 +741,10 @@ class Builder {
     const later = new Int32Array(nodes);
     if (isolated) {
       for (const policy of selected.networkPolicy)
-        for (const rule of policy[direction]!) this.visitRule(rule, direction, workload, nodes, (n, ports) => {
-          later[n] = t.union(later[n]!, ports);
-        });
+        for (const rule of policy[direction]!)
+          this.visitRule(rule, direction, workload, nodes, (n, ports) => {
+            later[n] = t.union(later[n]!, ports);
+          });
     } else {
       const baselineDecided = new Int32Array(nodes);
       const baselineAllowed = new Int32Array(nodes);
@@ -745,7 +758,8 @@ class Builder {
           });
         }
       }
-      for (let n = 0; n < nodes; n++) later[n] = t.union(baselineAllowed[n]!, t.subtract(ALL, baselineDecided[n]!));
+      for (let n = 0; n < nodes; n++)
+        later[n] = t.union(baselineAllowed[n]!, t.subtract(ALL, baselineDecided[n]!));
     }
     for (let n = 0; n < nodes; n++) {
       row[n] = t.union(allowed[n]!, t.intersect(t.subtract(ALL, decided[n]!), later[n]!));
@@ -781,7 +795,8 @@ class Builder {
     forEachNode((n) => {
       let ports = resolved.get(n);
       if (ports === undefined) {
-        const destination = n < this.representatives.length ? this.workloads[this.representatives[n]!] : undefined;
+        const destination =
+          n < this.representatives.length ? this.workloads[this.representatives[n]!] : undefined;
         ports = this.resolvePorts(rule.ports, destination);
         resolved.set(n, ports);
       }

@@ -13,7 +13,12 @@ import type { Cluster, NetworkPolicy, Workload } from '../model/cluster.js';
 import { AddressSet } from '../model/address-set.js';
 import { compileSelector, selectorKey, type LabelSelector, type Labels } from '../model/labels.js';
 import { ConnSet, MAX_PORT, PROTOCOLS, PortSet, type Protocol } from '../model/port-set.js';
-import type { AdminPeer, AdminPolicy, AdminSubject } from '../policy/admin-policy.js';
+import {
+  compareAdminPrecedence,
+  type AdminPeer,
+  type AdminPolicy,
+  type AdminSubject,
+} from '../policy/admin-policy.js';
 import type { Peer, PortMatch } from '../policy/network-policy.js';
 import { Connectivity, type ConnectivityOptions } from './connectivity.js';
 
@@ -171,13 +176,9 @@ export class Explainer {
     const hostNetworkPods = options.hostNetworkPods ?? (options.ipBlockPods === 'match' ? 'node' : 'pod');
     this.hostNetworkApart = hostNetworkPods === 'node';
     this.scope = options.scope ?? ConnSet.ALL;
-    // "Lower number first"; equal priorities keep input order (the API leaves their order undefined).
+    // The engine's evaluation order: by priority, equal priorities by kind and name.
     const byPriority = (tier: AdminPolicy['tier']): AdminPolicy[] =>
-      cluster.adminPolicies
-        .map((policy, i) => ({ policy, i }))
-        .filter(({ policy }) => policy.tier === tier)
-        .sort((a, b) => a.policy.priority - b.policy.priority || a.i - b.i)
-        .map(({ policy }) => policy);
+      cluster.adminPolicies.filter((policy) => policy.tier === tier).sort(compareAdminPrecedence);
     this.adminTier = byPriority('admin');
     this.baselineTier = byPriority('baseline');
   }

@@ -57,3 +57,16 @@ export interface AdminPolicy {
   readonly egress: readonly AdminRule[];
   readonly source?: SourceRef;
 }
+
+/**
+ * Evaluation order within a tier: "lower numbers have higher precedence". Equal priorities are left undefined
+ * by the API (and reported by the loader); they are ordered by kind, then name, so that a result never depends on
+ * the order of files.
+ */
+export function compareAdminPrecedence(a: AdminPolicy, b: AdminPolicy): number {
+  return (
+    a.priority - b.priority ||
+    (a.apiKind < b.apiKind ? -1 : a.apiKind > b.apiKind ? 1 : 0) ||
+    (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+  );
+}
