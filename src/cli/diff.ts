@@ -2,7 +2,7 @@
 
 import { hasErrors, type Diagnostic } from '../core/diagnostics.js';
 import { Connectivity, type HostNetworkPods, type IpBlockPods } from '../core/engine/connectivity.js';
-import { diffConnectivity, opensConnections, snapshotOf } from '../core/engine/diff.js';
+import { diffModels, opensConnections } from '../core/engine/diff.js';
 import { GIT_PREFIX, parseGitSpec, readGitSources } from '../k8s/git-source.js';
 import { loadCluster, type LoadResult } from '../k8s/load-cluster.js';
 import { readSources, type ReadSourcesResult } from '../k8s/read-sources.js';
@@ -67,7 +67,7 @@ export async function diff(oldArg: string, newArg: string, options: DiffOptions,
       ...(options.hostNetwork !== undefined ? { hostNetworkPods: options.hostNetwork } : {}),
       ...(podCidrs !== undefined ? { podCidrs } : {}),
     });
-  const result = diffConnectivity(snapshotOf(build(oldLoaded)), snapshotOf(build(newLoaded)));
+  const result = diffModels(build(oldLoaded), build(newLoaded));
   io.stdout(
     renderDiff(
       { diff: result, oldName: options.oldName, newName: options.newName, diagnostics },

@@ -9,6 +9,9 @@ import { diff, type DiffOptions } from './diff.js';
 import { DIFF_FORMATS } from '../report/diff.js';
 import { explain, type ExplainCliOptions } from './explain.js';
 import { EXPLAIN_FORMATS } from '../report/explain.js';
+import { lint, type LintCliOptions } from './lint.js';
+import { LINT_FORMATS } from '../report/lint.js';
+import { LINT_SEVERITIES } from '../core/lint/types.js';
 
 export type { CliIo } from './io.js';
 
@@ -128,6 +131,40 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .option('-v, --verbose', 'also print informational notes', false)
     .action(async (oldPath: string, newPath: string, options: DiffOptions) => {
       exitCode = await diff(oldPath, newPath, options, io);
+    });
+
+  program
+    .command('lint')
+    .description(
+      'Find problems in the policies themselves: dead selectors, redundant or shadowed rules, blocked DNS, ...',
+    )
+    .argument('[paths...]', 'manifest files or directories (.yaml, .yml, .json; recursive); - reads stdin')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(LINT_FORMATS).default('txt'))
+    .addOption(
+      new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity').choices(
+        LINT_SEVERITIES,
+      ),
+    )
+    .addOption(
+      new Option(
+        '--ipblock-pods <mode>',
+        'whether ipBlocks match pods by address (match) or only external addresses (ignore)',
+      )
+        .choices(['match', 'ignore'])
+        .default('match'),
+    )
+    .addOption(
+      new Option('--host-network <model>', 'hostNetwork pods: node or pod (as for reach)').choices([
+        'node',
+        'pod',
+      ]),
+    )
+    .option('--pod-cidr <cidr>', "the cluster's pod address range (repeatable)", collect, [] as string[])
+    .option('--list-checks', 'print the catalog of checks and exit', false)
+    .option('--strict', 'lint nothing when the input has errors', false)
+    .option('-v, --verbose', 'also print informational notes', false)
+    .action(async (paths: string[], options: LintCliOptions) => {
+      exitCode = await lint(paths, options, io);
     });
 
   try {

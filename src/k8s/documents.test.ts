@@ -259,11 +259,14 @@ describe('renderPath', () => {
 
 describe('tabs in indentation', () => {
   it('reads a tab inside a flow sequence as a space, as kubectl does, and warns at its line', () => {
-    const text = 'kind: Pod\nmetadata:\n  name: p\nspec:\n  args:\n    [\n      "-a",\n\t      "-b",\n    ]\n';
+    const text =
+      'kind: Pod\nmetadata:\n  name: p\nspec:\n  args:\n    [\n      "-a",\n\t      "-b",\n    ]\n';
     const { objects, diagnostics } = splitObjects({ name: 'tab.yaml', text });
     expect(objects).toHaveLength(1);
     expect((objects[0]!.value['spec'] as { args: string[] }).args).toEqual(['-a', '-b']);
-    expect(diagnostics.map((d) => [d.code, d.severity, d.range?.[0]])).toEqual([['TAB_INDENTATION', 'warning', text.indexOf('\t')]]);
+    expect(diagnostics.map((d) => [d.code, d.severity, d.range?.[0]])).toEqual([
+      ['TAB_INDENTATION', 'warning', text.indexOf('\t')],
+    ]);
   });
 
   it('leaves a tab that breaks the structure an error', () => {

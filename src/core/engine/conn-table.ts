@@ -4,6 +4,8 @@
 import { ConnSet } from '../model/port-set.js';
 
 const PAIR_SHIFT = 2 ** 26;
+/** Ids below this have their intersections memoised in a dense array: the hot all-pairs loops hit it. */
+const DENSE = 1024;
 
 export class ConnTable {
   static readonly NONE_ID = 0;
@@ -16,6 +18,8 @@ export class ConnTable {
   ]);
   private readonly unions = new Map<number, number>();
   private readonly meets = new Map<number, number>();
+  /** Dense memo of intersections of ids below DENSE (-1: not computed yet), allocated on first use. */
+  private denseMeets: Int32Array | undefined;
   private readonly differences = new Map<number, number>();
 
   intern(set: ConnSet): number {
@@ -27,6 +31,11 @@ export class ConnTable {
       this.ids.set(key, id);
     }
     return id;
+  }
+
+  /** The id of a set already in the table, without adding it. */
+  lookup(set: ConnSet): number | undefined {
+    return this.ids.get(set.key());
   }
 
   get(id: number): ConnSet {
@@ -65,6 +74,16 @@ export class ConnTable {
   intersect(a: number, b: number): number {
     if (a === b || b === ConnTable.ALL_ID || a === ConnTable.NONE_ID) return a;
     if (a === ConnTable.ALL_ID || b === ConnTable.NONE_ID) return b;
+    if (a < DENSE && b < DENSE) {
+      this.denseMeets ??= new Int32Array(DENSE * DENSE).fill(-1);
+      const slot = a * DENSE + b;
+      let id = this.denseMeets[slot]!;
+      if (id < 0) {
+        id = this.intern(this.get(a).intersect(this.get(b)));
+        this.denseMeets[slot] = id;
+      }
+      return id;
+    }
     const key = a < b ? a * PAIR_SHIFT + b : b * PAIR_SHIFT + a;
     let id = this.meets.get(key);
     if (id === undefined) {

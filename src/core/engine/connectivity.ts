@@ -156,6 +156,54 @@ export class Connectivity {
     return this.egressRows[src]?.[this.classSizes.length + external] ?? ConnTable.ALL_ID;
   }
 
+  /**
+   * Interned id of the connections from class `src` to class `dst`. Ids are local to this model (see
+   * `connectionOfId`); equal ids mean equal connections, so callers can compare whole classes cheaply.
+   */
+  classPairId(src: number, dst: number): number {
+    return this.classToClassId(src, dst);
+  }
+
+  /**
+   * The rows themselves, for class-level loops in this folder that must run at `stats()` speed (diff): per class,
+   * its egress and ingress rows (undefined: everything allowed), and the table's intersection of ids.
+   */
+  rowsForClassLoops(): {
+    readonly egress: ReadonlyArray<Row | undefined>;
+    readonly ingress: ReadonlyArray<Row | undefined>;
+    readonly intersect: (a: number, b: number) => number;
+  } {
+    return {
+      egress: this.egressRows,
+      ingress: this.ingressRows,
+      intersect: (a, b) => this.table.intersect(a, b),
+    };
+  }
+
+  /** Interned id of the connections from class `src` to destination external range `external`. */
+  classToExternalPairId(src: number, external: number): number {
+    return this.classToExternalId(src, external);
+  }
+
+  /** Interned id of the connections from source external range `external` to class `dst`. */
+  externalToClassPairId(external: number, dst: number): number {
+    return this.externalToClassId(external, dst);
+  }
+
+  /** How many connection sets this model has interned so far (ids are below it). */
+  get connectionCount(): number {
+    return this.table.size;
+  }
+
+  /** The id this model gives `set`, if it has it (to translate ids between two models). */
+  idOfConnection(set: ConnSet): number | undefined {
+    return this.table.lookup(set);
+  }
+
+  connectionOfId(id: number): ConnSet {
+    return this.table.get(id);
+  }
+
   /** Connections allowed from workload `src` to workload `dst` (indices into `workloads`). */
   between(src: number, dst: number): ConnSet {
     return this.table.get(this.classToClassId(this.classOfWorkload[src]!, this.classOfWorkload[dst]!));
@@ -299,7 +347,7 @@ type Factory = (
 type Direction = 'ingress' | 'egress';
 
 /** A row of connection-set ids, one per class and external range of its side. */
-type Row = Uint16Array | Int32Array;
+export type Row = Uint16Array | Int32Array;
 
 /**
  * A peer as the engine sees it, whatever tier it comes from: pods by namespace and pod selector, addresses, or

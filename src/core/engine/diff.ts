@@ -14,10 +14,14 @@
 //   every address against every range holding it: the result is the pointwise diff, merged.
 // - Order (as np-guard prints): changed, added, removed for pairs whose source is not the ingress controller,
 //   then changed, added, removed for ingress-controller pairs; each group sorted by source, then destination.
+// - Speed (`diffModels`): workloads in both versions are grouped by (old class, new class); two such joint classes
+//   are compared once, and only the workload pairs of differing joint classes are listed, so a diff of two large
+//   clusters costs about as much as one `reach --stats`, plus the size of its output.
 
 import { formatAddress, V6_OFFSET } from '../model/address-set.js';
 import { ConnSet } from '../model/port-set.js';
-import type { Connectivity } from './connectivity.js';
+import type { Connectivity, ExternalRange, Row } from './connectivity.js';
+import { ConnTable } from './conn-table.js';
 import { compareStrings } from './connection-list.js';
 import { INGRESS_CONTROLLER_ID } from './ingress-exposure.js';
 
@@ -64,8 +68,19 @@ export interface ConnectivityDiff {
   readonly removedWorkloads: readonly string[];
 }
 
+/** Which connections a snapshot holds (see `diffModels`); by default all of them. */
+export interface SnapshotScope {
+  /** Workload-to-workload pairs. */
+  readonly workloadPairs: boolean;
+  /** Whose connections with external ranges; all workloads when absent. */
+  readonly externalsOf?: (workloadIndex: number) => boolean;
+}
+
 /** The connections of a built model, with the address ranges of external ends kept. */
-export function snapshotOf(model: Connectivity): ConnectivitySnapshot {
+export function snapshotOf(
+  model: Connectivity,
+  scope: SnapshotScope = { workloadPairs: true },
+): ConnectivitySnapshot {
   const connections: SnapshotConnection[] = [];
   const workloads = model.workloads.map((w) => ({ id: w.id }));
   const sources = model.sourceExternals.map((r) => ({ id: r.id, range: { first: r.first, last: r.last } }));
@@ -76,13 +91,16 @@ export function snapshotOf(model: Connectivity): ConnectivitySnapshot {
   const push = (src: DiffEndpoint, dst: DiffEndpoint, conn: ConnSet): void => {
     if (!conn.isEmpty()) connections.push({ src, dst, conn });
   };
+  const externals = scope.externalsOf ?? (() => true);
   for (let s = 0; s < workloads.length; s++) {
-    for (let d = 0; d < workloads.length; d++)
-      if (s !== d) push(workloads[s]!, workloads[d]!, model.between(s, d));
-    destinations.forEach((range, e) => push(workloads[s]!, range, model.toExternal(s, e)));
+    if (scope.workloadPairs)
+      for (let d = 0; d < workloads.length; d++)
+        if (s !== d) push(workloads[s]!, workloads[d]!, model.between(s, d));
+    if (externals(s)) destinations.forEach((range, e) => push(workloads[s]!, range, model.toExternal(s, e)));
   }
   sources.forEach((range, e) => {
-    for (let d = 0; d < workloads.length; d++) push(range, workloads[d]!, model.fromExternal(e, d));
+    for (let d = 0; d < workloads.length; d++)
+      if (externals(d)) push(range, workloads[d]!, model.fromExternal(e, d));
   });
   const controller = { id: INGRESS_CONTROLLER_ID };
   for (const d of model.ingressExposedWorkloads)
@@ -104,10 +122,288 @@ interface ExternalGroup {
   readonly new: Piece[];
 }
 
-/** Compares two versions. Pure; the result does not depend on the order of either connection list. */
+/**
+ * Compares two built models: workload pairs by joint classes; connections with external ranges by joint classes
+ * too when both versions split the address space alike (else, and for workloads in one version only, through
+ * snapshots and refined pieces); the ingress controller through snapshots.
+ */
+export function diffModels(oldModel: Connectivity, newModel: Connectivity): ConnectivityDiff {
+  const joint = jointClasses(oldModel, newModel);
+  const changes = workloadPairChanges(oldModel, newModel, joint);
+  const alike =
+    sameRanges(oldModel.sourceExternals, newModel.sourceExternals) &&
+    sameRanges(oldModel.destinationExternals, newModel.destinationExternals);
+  if (alike) changes.push(...externalChanges(oldModel, newModel, joint));
+  const scope = (model: Connectivity, other: Connectivity): SnapshotScope => {
+    const otherIds = new Set(other.workloads.map((w) => w.id));
+    return { workloadPairs: false, externalsOf: (i) => !alike || !otherIds.has(model.workloads[i]!.id) };
+  };
+  return diffConnectivity(
+    snapshotOf(oldModel, scope(oldModel, newModel)),
+    snapshotOf(newModel, scope(newModel, oldModel)),
+    changes,
+  );
+}
+
+function sameRanges(a: readonly ExternalRange[], b: readonly ExternalRange[]): boolean {
+  return a.length === b.length && a.every((r, i) => r.first === b[i]!.first && r.last === b[i]!.last);
+}
+
+/** Workloads in both versions, grouped by (old class, new class). */
+interface JointClasses {
+  /** Member workload indices in the old model (their new indices in `newMembers`, same order). */
+  readonly oldMembers: readonly number[][];
+  readonly newMembers: readonly number[][];
+  readonly oldClass: readonly number[];
+  readonly newClass: readonly number[];
+  /** Whether old connection id and new connection id stand for equal sets (memoised). */
+  readonly same: (oldId: number, newId: number) => boolean;
+  /** For every old id so far, the new model's id of the same set, or -1. */
+  readonly translateAll: () => Int32Array;
+}
+
+function jointClasses(oldModel: Connectivity, newModel: Connectivity): JointClasses {
+  const newIndex = new Map(newModel.workloads.map((w, i) => [w.id, i]));
+  const jointOf = new Map<string, number>();
+  const oldMembers: number[][] = [];
+  const newMembers: number[][] = [];
+  const oldClass: number[] = [];
+  const newClass: number[] = [];
+  oldModel.workloads.forEach((w, o) => {
+    const n = newIndex.get(w.id);
+    if (n === undefined) return;
+    const key = `${oldModel.classOf(o)} ${newModel.classOf(n)}`;
+    let j = jointOf.get(key);
+    if (j === undefined) {
+      j = oldMembers.length;
+      jointOf.set(key, j);
+      oldMembers.push([]);
+      newMembers.push([]);
+      oldClass.push(oldModel.classOf(o));
+      newClass.push(newModel.classOf(n));
+    }
+    oldMembers[j]!.push(o);
+    newMembers[j]!.push(n);
+  });
+  // Old ids translated to the new model's id of the same set (-1: the new model has no such set; -2: not looked
+  // up yet), so that comparing connections across the two models is one integer comparison.
+  let translation = new Int32Array(64).fill(-2);
+  const same = (oldId: number, newId: number): boolean => {
+    if (oldId >= translation.length) {
+      const grown = new Int32Array(Math.max(oldId + 1, translation.length * 2)).fill(-2);
+      grown.set(translation);
+      translation = grown;
+    }
+    let translated = translation[oldId]!;
+    if (translated === -2) {
+      translated = newModel.idOfConnection(oldModel.connectionOfId(oldId)) ?? -1;
+      translation[oldId] = translated;
+    }
+    return translated === newId;
+  };
+  const translateAll = (): Int32Array => {
+    for (let id = 0; id < oldModel.connectionCount; id++) same(id, -1);
+    return translation;
+  };
+  return { oldMembers, newMembers, oldClass, newClass, same, translateAll };
+}
+
+/**
+ * With the same external ranges in both versions, the connections of a joint class with each range are compared
+ * by id; runs of touching ranges with the same (old, new) connections are merged, as `comparePieces` does, and
+ * never across the IPv4/IPv6 boundary.
+ */
+function externalChanges(
+  oldModel: Connectivity,
+  newModel: Connectivity,
+  joint: JointClasses,
+): ComparedPair[] {
+  const changes: ComparedPair[] = [];
+  const sides = [
+    { ranges: oldModel.destinationExternals, externalIsSource: false },
+    { ranges: oldModel.sourceExternals, externalIsSource: true },
+  ] as const;
+  for (let j = 0; j < joint.oldMembers.length; j++) {
+    const oc = joint.oldClass[j]!;
+    const nc = joint.newClass[j]!;
+    for (const { ranges, externalIsSource } of sides) {
+      let run: { first: bigint; last: bigint; oldId: number; newId: number } | undefined;
+      const flush = (): void => {
+        if (run === undefined) return;
+        const range = `${formatAddress(run.first)}-${formatAddress(run.last)}[External]`;
+        const old = oldModel.connectionOfId(run.oldId);
+        const next = newModel.connectionOfId(run.newId);
+        for (const w of joint.oldMembers[j]!) {
+          const id = oldModel.workloads[w]!.id;
+          changes.push(
+            externalIsSource
+              ? { src: range, dst: id, old, new: next }
+              : { src: id, dst: range, old, new: next },
+          );
+        }
+        run = undefined;
+      };
+      ranges.forEach((range, e) => {
+        const oldId = externalIsSource
+          ? oldModel.externalToClassPairId(e, oc)
+          : oldModel.classToExternalPairId(oc, e);
+        const newId = externalIsSource
+          ? newModel.externalToClassPairId(e, nc)
+          : newModel.classToExternalPairId(nc, e);
+        if (joint.same(oldId, newId)) {
+          flush();
+          return;
+        }
+        if (
+          run !== undefined &&
+          run.last + 1n === range.first &&
+          range.first !== V6_OFFSET &&
+          // Interned: within one model, equal ids are equal sets.
+          run.oldId === oldId &&
+          run.newId === newId
+        ) {
+          run.last = range.last;
+          return;
+        }
+        flush();
+        run = { first: range.first, last: range.last, oldId, newId };
+      });
+      flush();
+    }
+  }
+  return changes;
+}
+
+interface ComparedPair {
+  readonly src: string;
+  readonly dst: string;
+  readonly old: ConnSet;
+  readonly new: ConnSet;
+}
+
+/**
+ * Workload-to-workload pairs whose connections differ. Workloads in both versions fall into joint classes
+ * (same class in the old model, same class in the new one): every pair of members of two joint classes has the
+ * same old and the same new connections, so each pair of joint classes is compared once. Workloads in one version
+ * only are compared pair by pair with everything in that version.
+ */
+function workloadPairChanges(
+  oldModel: Connectivity,
+  newModel: Connectivity,
+  joint: JointClasses,
+): ComparedPair[] {
+  const changes: ComparedPair[] = [];
+  const members = joint.oldMembers;
+  const jointOld = joint.oldClass;
+  const jointNew = joint.newClass;
+  const same = joint.same;
+  const newIndex = new Map(newModel.workloads.map((w, i) => [w.id, i]));
+  const oldIndex = new Map(oldModel.workloads.map((w, i) => [w.id, i]));
+  // The same short-circuits as Connectivity.stats, on the raw rows.
+  const NONE = ConnTable.NONE_ID;
+  const ALL = ConnTable.ALL_ID;
+  const oldRows = oldModel.rowsForClassLoops();
+  const newRows = newModel.rowsForClassLoops();
+  const pairId = (
+    rows: ReturnType<Connectivity['rowsForClassLoops']>,
+    egress: Row | undefined,
+    src: number,
+    dst: number,
+  ): number => {
+    const e = egress === undefined ? ALL : egress[dst]!;
+    if (e === NONE) return NONE;
+    const ingress = rows.ingress[dst];
+    const i = ingress === undefined ? ALL : ingress[src]!;
+    return e === ALL ? i : i === ALL || e === i ? e : i === NONE ? NONE : rows.intersect(e, i);
+  };
+  // A pair of joint classes can only differ if the source's egress row or the destination's ingress row changed
+  // (read in joint-class order): equal rows on both sides give equal intersections. Checking a row is a
+  // sequential scan; only pairs touching a changed row are compared.
+  const count = members.length;
+  const jointOldIndex = Int32Array.from(jointOld);
+  const jointNewIndex = Int32Array.from(jointNew);
+  // Every id in a row is below the table size when the rows were built: translate them all once, so the scans
+  // below are plain typed-array loops.
+  const translated = joint.translateAll();
+  /** True when row `oldRow` (old model) and `newRow` (new model) differ anywhere, read in joint-class order. */
+  const rowChanged = (oldRow: Row | undefined, newRow: Row | undefined): boolean => {
+    if (oldRow === undefined && newRow === undefined) return false;
+    for (let b = 0; b < count; b++) {
+      const o = oldRow === undefined ? ALL : oldRow[jointOldIndex[b]!]!;
+      const n = newRow === undefined ? ALL : newRow[jointNewIndex[b]!]!;
+      if (translated[o] !== n) return true;
+    }
+    return false;
+  };
+  const egressChanged = new Uint8Array(count);
+  const ingressChanged = new Uint8Array(count);
+  for (let a = 0; a < count; a++) {
+    egressChanged[a] = rowChanged(oldRows.egress[jointOld[a]!], newRows.egress[jointNew[a]!]) ? 1 : 0;
+    ingressChanged[a] = rowChanged(oldRows.ingress[jointOld[a]!], newRows.ingress[jointNew[a]!]) ? 1 : 0;
+  }
+  const changedDestinations: number[] = [];
+  for (let b = 0; b < count; b++) if (ingressChanged[b] === 1) changedDestinations.push(b);
+  const allDestinations = Array.from({ length: count }, (_, b) => b);
+  for (let a = 0; a < count; a++) {
+    const oa = jointOld[a]!;
+    const na = jointNew[a]!;
+    const oldEgress = oldRows.egress[oa];
+    const newEgress = newRows.egress[na];
+    for (const b of egressChanged[a] === 1 ? allDestinations : changedDestinations) {
+      const oldId = pairId(oldRows, oldEgress, oa, jointOld[b]!);
+      const newId = pairId(newRows, newEgress, na, jointNew[b]!);
+      if (same(oldId, newId)) continue;
+      const oldConn = oldModel.connectionOfId(oldId);
+      const newConn = newModel.connectionOfId(newId);
+      for (const s of members[a]!)
+        for (const d of members[b]!)
+          if (s !== d)
+            changes.push({
+              src: oldModel.workloads[s]!.id,
+              dst: oldModel.workloads[d]!.id,
+              old: oldConn,
+              new: newConn,
+            });
+    }
+  }
+  // Workloads in one version only: every connection they have there is added or removed.
+  const onlyIn = (model: Connectivity, other: ReadonlyMap<string, number>, side: 'old' | 'new'): void => {
+    model.workloads.forEach((w, i) => {
+      if (other.has(w.id)) return;
+      model.workloads.forEach((v, j) => {
+        if (i === j) return;
+        for (const [s, d] of [
+          [i, j],
+          [j, i],
+        ] as const) {
+          // A pair of two such workloads is met twice; take it once, when `s` is the one-version workload.
+          if (s !== i && !other.has(v.id)) continue;
+          const conn = model.between(s, d);
+          if (conn.isEmpty()) continue;
+          const src = model.workloads[s]!.id;
+          const dst = model.workloads[d]!.id;
+          changes.push(
+            side === 'old'
+              ? { src, dst, old: conn, new: ConnSet.NONE }
+              : { src, dst, old: ConnSet.NONE, new: conn },
+          );
+        }
+      });
+    });
+  };
+  onlyIn(oldModel, newIndex, 'old');
+  onlyIn(newModel, oldIndex, 'new');
+  return changes;
+}
+
+/**
+ * Compares two versions. Pure; the result does not depend on the order of either connection list. `extraPairs`
+ * are pairs already compared elsewhere (workload pairs of `diffModels`), taken as they are.
+ */
 export function diffConnectivity(
   oldSide: ConnectivitySnapshot,
   newSide: ConnectivitySnapshot,
+  extraPairs: readonly ComparedPair[] = [],
 ): ConnectivityDiff {
   const pairs = new Map<string, { src: string; dst: string; old: ConnSet; new: ConnSet }>();
   const groups = new Map<string, ExternalGroup>();
@@ -136,7 +432,7 @@ export function diffConnectivity(
   for (const c of oldSide.connections) add('old', c);
   for (const c of newSide.connections) add('new', c);
 
-  const compared: { src: string; dst: string; old: ConnSet; new: ConnSet }[] = [...pairs.values()];
+  const compared: ComparedPair[] = [...pairs.values(), ...extraPairs];
   for (const group of groups.values()) {
     for (const piece of comparePieces(group.old, group.new)) {
       const id = `${formatAddress(piece.first)}-${formatAddress(piece.last)}[External]`;

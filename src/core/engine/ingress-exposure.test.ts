@@ -21,7 +21,14 @@ const web: Workload = {
 const other: Workload = { ...web, id: 'other/web[Deployment]', namespace: 'other' };
 
 function cluster(services: Service[], ingresses: IngressRoute[]): Cluster {
-  return { namespaces: new Map(), workloads: [web, other], services, networkPolicies: [], adminPolicies: [], ingresses };
+  return {
+    namespaces: new Map(),
+    workloads: [web, other],
+    services,
+    networkPolicies: [],
+    adminPolicies: [],
+    ingresses,
+  };
 }
 
 const service = (ports: Service['ports'], selector: Service['selector'] = { app: 'web' }): Service => ({
