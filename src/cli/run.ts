@@ -27,31 +27,14 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run bulkhead --help for usage)');
 
-  program
-    .command('reach')
+  withAnalysisOptions(program.command('reach'))
     .description('List who can talk to whom, on which ports (workloads and external address ranges).')
     .argument('<paths...>', 'manifest files or directories (.yaml, .yml, .json; recursive); - reads stdin')
     .addOption(
       new Option('-f, --format <format>', 'output format').choices(CONNECTION_FORMATS).default('txt'),
     )
-    .addOption(
-      new Option(
-        '--ipblock-pods <mode>',
-        'whether ipBlocks match pods by address (match) or only external addresses (ignore)',
-      )
-        .choices(['match', 'ignore'])
-        .default('match'),
-    )
-    .addOption(
-      new Option(
-        '--host-network <model>',
-        'hostNetwork pods: never selected by policies (node) or selected like other pods (pod); default node with --ipblock-pods match, pod with ignore',
-      ).choices(['node', 'pod']),
-    )
-    .option('--pod-cidr <cidr>', "the cluster's pod address range (repeatable)", collect, [] as string[])
     .option('--stats', 'build the full model and print counts and time instead of the pair list', false)
     .option('--strict', 'analyse nothing when the input has errors', false)
-    .option('-v, --verbose', 'also print informational notes', false)
     .action(
       async (
         paths: string[],
@@ -69,8 +52,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       },
     );
 
-  program
-    .command('explain')
+  withAnalysisOptions(program.command('explain'))
     .description(
       'Explain why connections from SRC to DST are allowed or denied: per direction, the tier, policy and rule (file:line).',
     )
@@ -83,58 +65,24 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .option('--port <port>', 'explain only this port or range (e.g. 8080 or 8000-8080)')
     .option('--protocol <protocol>', 'explain only this protocol (TCP, UDP, SCTP)')
     .addOption(new Option('-f, --format <format>', 'output format').choices(EXPLAIN_FORMATS).default('txt'))
-    .addOption(
-      new Option(
-        '--ipblock-pods <mode>',
-        'whether ipBlocks match pods by address (match) or only external addresses (ignore)',
-      )
-        .choices(['match', 'ignore'])
-        .default('match'),
-    )
-    .addOption(
-      new Option('--host-network <model>', 'hostNetwork pods: node or pod (as for reach)').choices([
-        'node',
-        'pod',
-      ]),
-    )
-    .option('--pod-cidr <cidr>', "the cluster's pod address range (repeatable)", collect, [] as string[])
-    .option('-v, --verbose', 'also print informational notes', false)
     .action(async (args: string[], options: ExplainCliOptions) => {
       exitCode = await explain(args, options, io);
     });
 
-  program
-    .command('diff')
+  withAnalysisOptions(program.command('diff'))
     .description('Connections added, removed and changed between two versions (paths, or git:REF[:PATH]).')
     .argument('<old>', 'the old version: file, directory, -, or git:REF[:PATH] (PATH at revision REF)')
     .argument('<new>', 'the new version; a bare git:REF reads the path of the other argument')
     .addOption(new Option('-f, --format <format>', 'output format').choices(DIFF_FORMATS).default('txt'))
-    .addOption(
-      new Option(
-        '--ipblock-pods <mode>',
-        'whether ipBlocks match pods by address (match) or only external addresses (ignore)',
-      )
-        .choices(['match', 'ignore'])
-        .default('match'),
-    )
-    .addOption(
-      new Option('--host-network <model>', 'hostNetwork pods: node or pod (as for reach)').choices([
-        'node',
-        'pod',
-      ]),
-    )
-    .option('--pod-cidr <cidr>', "the cluster's pod address range (repeatable)", collect, [] as string[])
     .option('--fail-on-new', 'exit 1 when the new version allows a connection the old one did not', false)
     .option('--old-name <name>', 'column name of the old version', 'old')
     .option('--new-name <name>', 'column name of the new version', 'new')
     .option('--strict', 'compare nothing when the input has errors', false)
-    .option('-v, --verbose', 'also print informational notes', false)
     .action(async (oldPath: string, newPath: string, options: DiffOptions) => {
       exitCode = await diff(oldPath, newPath, options, io);
     });
 
-  program
-    .command('lint')
+  withAnalysisOptions(program.command('lint'))
     .description(
       'Find problems in the policies themselves: dead selectors, redundant or shadowed rules, blocked DNS, ...',
     )
@@ -145,24 +93,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
         LINT_SEVERITIES,
       ),
     )
-    .addOption(
-      new Option(
-        '--ipblock-pods <mode>',
-        'whether ipBlocks match pods by address (match) or only external addresses (ignore)',
-      )
-        .choices(['match', 'ignore'])
-        .default('match'),
-    )
-    .addOption(
-      new Option('--host-network <model>', 'hostNetwork pods: node or pod (as for reach)').choices([
-        'node',
-        'pod',
-      ]),
-    )
-    .option('--pod-cidr <cidr>', "the cluster's pod address range (repeatable)", collect, [] as string[])
     .option('--list-checks', 'print the catalog of checks and exit', false)
     .option('--strict', 'lint nothing when the input has errors', false)
-    .option('-v, --verbose', 'also print informational notes', false)
     .action(async (paths: string[], options: LintCliOptions) => {
       exitCode = await lint(paths, options, io);
     });
@@ -186,6 +118,30 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     throw error;
   }
   return exitCode;
+}
+
+/**
+ * The options every analysing command shares: how ipBlocks and hostNetwork pods are modelled, the pod range, and
+ * informational notes.
+ */
+function withAnalysisOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option(
+        '--ipblock-pods <mode>',
+        'whether ipBlocks match pods by address (match) or only external addresses (ignore)',
+      )
+        .choices(['match', 'ignore'])
+        .default('match'),
+    )
+    .addOption(
+      new Option(
+        '--host-network <model>',
+        'hostNetwork pods: never selected by policies (node) or selected like other pods (pod); default node with --ipblock-pods match, pod with ignore',
+      ).choices(['node', 'pod']),
+    )
+    .option('--pod-cidr <cidr>', "the cluster's pod address range (repeatable)", collect, [] as string[])
+    .option('-v, --verbose', 'also print informational notes', false);
 }
 
 function collect(value: string, previous: string[]): string[] {
