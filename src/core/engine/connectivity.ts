@@ -11,7 +11,8 @@
 import type { Cluster, NetworkPolicy, Workload } from '../model/cluster.js';
 import { AddressSet, V6_OFFSET, formatAddress, familyOf } from '../model/address-set.js';
 import { selectorKey, type LabelSelector } from '../model/labels.js';
-import { ConnSet, PortSet, type Protocol } from '../model/port-set.js';
+import type { PortSet } from '../model/port-set.js';
+import { ConnSet, type Protocol } from '../model/port-set.js';
 import {
   compareAdminPrecedence,
   type AdminAction,
@@ -19,6 +20,7 @@ import {
   type AdminRule,
 } from '../policy/admin-policy.js';
 import type { NetworkPolicyRule, PortMatch } from '../policy/network-policy.js';
+import { resolvePorts } from '../policy/ports.js';
 import { ConnTable } from './conn-table.js';
 import { INGRESS_CONTROLLER_ID, INGRESS_CONTROLLER_NAMESPACE, ingressExposure } from './ingress-exposure.js';
 import { WorkloadIndex } from './workload-index.js';
@@ -852,30 +854,9 @@ class Builder {
     });
   }
 
-  /**
-   * Ports of a rule as an interned connection set, named ports resolved against `destination`'s container
-   * ports with the same protocol (any protocol when the rule gives none); with no destination pod (an external
-   * address) a named port matches nothing.
-   */
+  /** A rule's ports for `destination` (see `resolvePorts`), interned. */
   private resolvePorts(ports: readonly PortMatch[] | 'any', destination: Workload | undefined): number {
-    if (ports === 'any') return ConnTable.ALL_ID;
-    const byProtocol: Record<Protocol, PortSet> = {
-      TCP: PortSet.EMPTY,
-      UDP: PortSet.EMPTY,
-      SCTP: PortSet.EMPTY,
-    };
-    for (const port of ports) {
-      if (port.kind === 'number') {
-        byProtocol[port.protocol] = byProtocol[port.protocol].union(PortSet.range(port.first, port.last));
-      } else if (destination !== undefined) {
-        for (const cp of destination.ports) {
-          if (cp.name === port.name && (port.protocol === undefined || cp.protocol === port.protocol)) {
-            byProtocol[cp.protocol] = byProtocol[cp.protocol].union(PortSet.range(cp.port, cp.port));
-          }
-        }
-      }
-    }
-    return this.table.intern(ConnSet.of(byProtocol));
+    return ports === 'any' ? ConnTable.ALL_ID : this.table.intern(resolvePorts(ports, destination));
   }
 }
 

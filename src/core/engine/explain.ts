@@ -19,7 +19,8 @@ import {
   type AdminPolicy,
   type AdminSubject,
 } from '../policy/admin-policy.js';
-import type { Peer, PortMatch } from '../policy/network-policy.js';
+import type { Peer } from '../policy/network-policy.js';
+import { resolvePorts } from '../policy/ports.js';
 import { Connectivity, type ConnectivityOptions } from './connectivity.js';
 
 /** One end of a connection: a workload (by index), or a range of addresses outside the cluster. */
@@ -217,7 +218,7 @@ export class Explainer {
         if (!this.subjectSelects(policy.subject, w)) continue;
         policy[direction].forEach((rule, index) => {
           if (remaining.isEmpty() || !rule.peers.some((p) => this.adminPeerMatches(p, peer))) return;
-          const ports = this.resolvePorts(rule.ports, destination).intersect(remaining);
+          const ports = resolvePorts(rule.ports, destination).intersect(remaining);
           if (ports.isEmpty()) return;
           remaining = remaining.subtract(ports);
           const ref = adminRuleRef(policy, direction, index);
@@ -287,7 +288,7 @@ export class Explainer {
             action: 'allow',
             ...(rule.source !== undefined ? { source: rule.source } : {}),
           };
-          const ports = this.resolvePorts(rule.ports, destination).intersect(conns);
+          const ports = resolvePorts(rule.ports, destination).intersect(conns);
           if (ports.isEmpty()) peerMatched.push(ref);
           else contributions.push({ conns: ports, rule: ref });
         });
@@ -334,7 +335,7 @@ export class Explainer {
         if (!this.subjectSelects(policy.subject, w)) continue;
         policy[direction].forEach((rule, index) => {
           if (remaining.isEmpty() || !rule.peers.some((p) => this.adminPeerMatches(p, peer))) return;
-          const ports = this.resolvePorts(rule.ports, destination).intersect(remaining);
+          const ports = resolvePorts(rule.ports, destination).intersect(remaining);
           if (ports.isEmpty()) return;
           remaining = remaining.subtract(ports);
           const ref = adminRuleRef(policy, direction, index);
@@ -449,31 +450,6 @@ export class Explainer {
       if (!range.isEmpty() && addresses.covers(range)) return true;
     }
     return false;
-  }
-
-  /**
-   * A rule's ports. "If this field is empty or missing, this rule matches all ports"; a named port resolves
-   * against the destination's container ports of that name (and protocol, when the rule gives one) and matches
-   * nothing when the destination is outside the cluster.
-   */
-  private resolvePorts(ports: readonly PortMatch[] | 'any', destination: Workload | undefined): ConnSet {
-    if (ports === 'any') return ConnSet.ALL;
-    const byProtocol: Record<Protocol, PortSet> = {
-      TCP: PortSet.EMPTY,
-      UDP: PortSet.EMPTY,
-      SCTP: PortSet.EMPTY,
-    };
-    for (const port of ports) {
-      if (port.kind === 'number') {
-        byProtocol[port.protocol] = byProtocol[port.protocol].union(PortSet.range(port.first, port.last));
-      } else if (destination !== undefined) {
-        for (const cp of destination.ports) {
-          if (cp.name === port.name && (port.protocol === undefined || cp.protocol === port.protocol))
-            byProtocol[cp.protocol] = byProtocol[cp.protocol].union(PortSet.range(cp.port, cp.port));
-        }
-      }
-    }
-    return ConnSet.of(byProtocol);
   }
 }
 

@@ -6,7 +6,7 @@ import { WorkloadIndex } from '../engine/workload-index.js';
 import { AddressSet } from '../model/address-set.js';
 import type { Cluster, NetworkPolicy, Workload } from '../model/cluster.js';
 import { selectorKey, type LabelSelector } from '../model/labels.js';
-import { ConnSet, PortSet, type Protocol } from '../model/port-set.js';
+import type { ConnSet } from '../model/port-set.js';
 import type { AdminPeer, AdminPolicy, AdminRule } from '../policy/admin-policy.js';
 import type { NetworkPolicyRule, PodPeer, PortMatch } from '../policy/network-policy.js';
 import type {
@@ -189,33 +189,7 @@ export class LintContext {
   }
 }
 
-/**
- * A rule's ports as a connection set, named ports resolved against `destination`'s container ports "on the given
- * protocol" (any protocol for an admin namedPort); with no destination pod (an outside address) a named port
- * matches nothing. The same resolution as the engine's.
- */
-export function resolvePorts(
-  ports: readonly PortMatch[] | 'any',
-  destination: Workload | undefined,
-): ConnSet {
-  if (ports === 'any') return ConnSet.ALL;
-  const byProtocol: Record<Protocol, PortSet> = {
-    TCP: PortSet.EMPTY,
-    UDP: PortSet.EMPTY,
-    SCTP: PortSet.EMPTY,
-  };
-  for (const port of ports) {
-    if (port.kind === 'number') {
-      byProtocol[port.protocol] = byProtocol[port.protocol].union(PortSet.range(port.first, port.last));
-    } else if (destination !== undefined) {
-      for (const cp of destination.ports) {
-        if (cp.name === port.name && (port.protocol === undefined || cp.protocol === port.protocol))
-          byProtocol[cp.protocol] = byProtocol[cp.protocol].union(PortSet.range(cp.port, cp.port));
-      }
-    }
-  }
-  return ConnSet.of(byProtocol);
-}
+export { resolvePorts } from '../policy/ports.js';
 
 /** True when a rule's ports include a named port. */
 export function hasNamedPorts(ports: readonly PortMatch[] | 'any'): boolean {
