@@ -1,26 +1,21 @@
 // `bulkhead diff OLD NEW`: connections added, removed and changed between two versions of one cluster.
 
-import { hasErrors, type Diagnostic } from '../core/diagnostics.js';
-import { Connectivity, type HostNetworkPods, type IpBlockPods } from '../core/engine/connectivity.js';
+import { hasErrors } from '../core/diagnostics.js';
+import { Connectivity } from '../core/engine/connectivity.js';
 import { diffModels, opensConnections } from '../core/engine/diff.js';
 import { GIT_PREFIX, parseGitSpec, readGitSources } from '../k8s/git-source.js';
-import { loadCluster, type LoadResult } from '../k8s/load-cluster.js';
+import { loadCluster } from '../k8s/load-cluster.js';
 import { readSources, type ReadSourcesResult } from '../k8s/read-sources.js';
-import { renderDiagnostics, type PositionLookup } from '../report/diagnostics.js';
 import { renderDiff, type DiffFormat } from '../report/diff.js';
+import { analysisOptions, InputReport, type AnalysisCliOptions } from './analysis-input.js';
 import { EXIT_FOUND, EXIT_OK, EXIT_USAGE, UsageError, type CliIo } from './io.js';
-import { parsePodCidrs } from './reach.js';
 
-export interface DiffOptions {
+export interface DiffOptions extends AnalysisCliOptions {
   readonly format: DiffFormat;
-  readonly ipblockPods: IpBlockPods;
-  readonly hostNetwork?: HostNetworkPods;
-  readonly podCidr: readonly string[];
   readonly failOnNew: boolean;
   readonly oldName: string;
   readonly newName: string;
   readonly strict: boolean;
-  readonly verbose: boolean;
 }
 
 /**
@@ -29,53 +24,31 @@ export interface DiffOptions {
  * Exit: 0 done; 1 with --fail-on-new when NEW allows a connection OLD did not; 2 usage or input error.
  */
 export async function diff(oldArg: string, newArg: string, options: DiffOptions, io: CliIo): Promise<number> {
-  const podCidrs = parsePodCidrs(options.podCidr);
+  const engineOptions = analysisOptions(options);
   if (oldArg === '-' && newArg === '-') throw new UsageError('only one of OLD and NEW can be - (stdin)');
   const oldRead = await readSide(oldArg, newArg, io);
   const newRead = await readSide(newArg, oldArg, io);
   const oldLoaded = loadCluster(oldRead.files);
   const newLoaded = loadCluster(newRead.files);
-  const diagnostics: Diagnostic[] = [
-    ...oldRead.diagnostics,
-    ...oldLoaded.diagnostics,
-    ...newRead.diagnostics,
-    ...newLoaded.diagnostics,
-  ];
-  const sources = new Map<string, PositionLookup>([...oldLoaded.sources, ...newLoaded.sources]);
-  const failed = hasErrors(diagnostics);
+  const input = new InputReport([oldRead, newRead], [oldLoaded, newLoaded], options.verbose);
   // A side that could not be read at all would show every connection of the other side as added or removed.
   const unreadable = hasErrors(oldRead.diagnostics) || hasErrors(newRead.diagnostics);
-  const report = (analysed: boolean): void => {
-    const shown = options.verbose ? diagnostics : diagnostics.filter((d) => d.severity !== 'info');
-    if (shown.length > 0) io.stderr(renderDiagnostics(shown, sources));
-    if (failed) {
-      const count = diagnostics.filter((d) => d.severity === 'error').length;
-      io.stderr(
-        analysed
-          ? `bulkhead: ${count} error(s) in the input; objects with errors were left out of the analysis\n`
-          : `bulkhead: ${count} error(s) in the input; nothing compared\n`,
-      );
-    }
-  };
-  if (failed && (options.strict || unreadable)) {
-    report(false);
+  if (input.failed && (options.strict || unreadable)) {
+    input.print(io, 'nothing compared');
     return EXIT_USAGE;
   }
-  const build = (loaded: LoadResult): Connectivity =>
-    Connectivity.build(loaded.cluster, {
-      ipBlockPods: options.ipblockPods,
-      ...(options.hostNetwork !== undefined ? { hostNetworkPods: options.hostNetwork } : {}),
-      ...(podCidrs !== undefined ? { podCidrs } : {}),
-    });
-  const result = diffModels(build(oldLoaded), build(newLoaded));
+  const result = diffModels(
+    Connectivity.build(oldLoaded.cluster, engineOptions),
+    Connectivity.build(newLoaded.cluster, engineOptions),
+  );
   io.stdout(
     renderDiff(
-      { diff: result, oldName: options.oldName, newName: options.newName, diagnostics },
+      { diff: result, oldName: options.oldName, newName: options.newName, diagnostics: input.diagnostics },
       options.format,
     ),
   );
-  report(true);
-  if (failed) return EXIT_USAGE;
+  input.print(io, 'objects with errors were left out of the analysis');
+  if (input.failed) return EXIT_USAGE;
   return options.failOnNew && opensConnections(result) ? EXIT_FOUND : EXIT_OK;
 }
 

@@ -1,16 +1,10 @@
 // `bulkhead explain SRC DST PATH...` and `bulkhead explain --all-denied SRC PATH...`: why a connection is allowed
 // or denied, per direction, tier, policy and rule.
 
-import { AddressSet, parseCidr } from '../core/model/address-set.js';
-import { hasErrors, type Diagnostic } from '../core/diagnostics.js';
-import type { HostNetworkPods, IpBlockPods } from '../core/engine/connectivity.js';
 import { explainAllDenied, explainPair, type Endpoint, type ExplainOptions } from '../core/engine/explain.js';
 import { endpointLabel, resolveEndpoint } from '../core/engine/resolve-endpoint.js';
 import { ConnSet, PROTOCOLS, PortSet, type Protocol } from '../core/model/port-set.js';
 import type { Cluster } from '../core/model/cluster.js';
-import { loadCluster } from '../k8s/load-cluster.js';
-import { readSources } from '../k8s/read-sources.js';
-import { renderDiagnostics } from '../report/diagnostics.js';
 import {
   allDeniedJson,
   pairJson,
@@ -18,17 +12,14 @@ import {
   renderPairText,
   type ExplainFormat,
 } from '../report/explain.js';
+import { analysisOptions, loadInput, type AnalysisCliOptions } from './analysis-input.js';
 import { EXIT_OK, EXIT_USAGE, UsageError, type CliIo } from './io.js';
 
-export interface ExplainCliOptions {
+export interface ExplainCliOptions extends AnalysisCliOptions {
   readonly format: ExplainFormat;
   readonly port?: string;
   readonly protocol?: string;
   readonly allDenied?: string;
-  readonly ipblockPods: IpBlockPods;
-  readonly hostNetwork?: HostNetworkPods;
-  readonly podCidr: readonly string[];
-  readonly verbose: boolean;
 }
 
 /**
@@ -45,19 +36,11 @@ export async function explain(
     throw new UsageError('explain needs SRC DST PATH... (or --all-denied SRC PATH...)');
   const paths = pairMode ? args.slice(2) : args;
   const scope = parseScope(options.port, options.protocol);
-  const podCidrs = parsePodCidrs(options.podCidr);
-  const read = await readSources(paths, io.readStdin);
-  const loaded = loadCluster(read.files);
-  const diagnostics: Diagnostic[] = [...read.diagnostics, ...loaded.diagnostics];
-  const shown = options.verbose ? diagnostics : diagnostics.filter((d) => d.severity !== 'info');
-  if (shown.length > 0) io.stderr(renderDiagnostics(shown, loaded.sources));
+  const explainOptions: ExplainOptions = { ...analysisOptions(options), scope };
+  const { loaded, input } = await loadInput(paths, io, options.verbose);
+  // Diagnostics first: an unknown endpoint may well be an object the input could not load.
+  input.print(io, 'objects with errors were left out of the analysis');
   const cluster = loaded.cluster;
-  const explainOptions: ExplainOptions = {
-    ipBlockPods: options.ipblockPods,
-    ...(options.hostNetwork !== undefined ? { hostNetworkPods: options.hostNetwork } : {}),
-    ...(podCidrs !== undefined ? { podCidrs } : {}),
-    scope,
-  };
   const ctx = { cluster, sources: loaded.sources };
   if (pairMode) {
     const source = endpoint(cluster, args[0]!, 'SRC');
@@ -78,14 +61,7 @@ export async function explain(
         : renderAllDeniedText(ctx, label, denied),
     );
   }
-  if (hasErrors(diagnostics)) {
-    const count = diagnostics.filter((d) => d.severity === 'error').length;
-    io.stderr(
-      `bulkhead: ${count} error(s) in the input; objects with errors were left out of the analysis\n`,
-    );
-    return EXIT_USAGE;
-  }
-  return EXIT_OK;
+  return input.failed ? EXIT_USAGE : EXIT_OK;
 }
 
 function endpoint(cluster: Cluster, text: string, what: string): Endpoint {
@@ -119,18 +95,4 @@ function parseScope(port: string | undefined, protocol: string | undefined): Con
     protocols = [upper as Protocol];
   }
   return ConnSet.of(Object.fromEntries(protocols.map((p) => [p, ports])));
-}
-
-function parsePodCidrs(texts: readonly string[]): AddressSet | undefined {
-  if (texts.length === 0) return undefined;
-  let set = AddressSet.EMPTY;
-  for (const text of texts) {
-    const parsed = parseCidr(text);
-    if (parsed === undefined)
-      throw new UsageError(
-        `--pod-cidr "${text}" is not a valid CIDR (e.g. 10.244.0.0/16 or fd00:10:244::/56)`,
-      );
-    set = set.union(parsed.set);
-  }
-  return set;
 }

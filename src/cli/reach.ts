@@ -1,60 +1,28 @@
 // `bulkhead reach PATH...`: who can talk to whom, on which ports.
 
 import { performance } from 'node:perf_hooks';
-import { AddressSet, parseCidr } from '../core/model/address-set.js';
-import { hasErrors, type Diagnostic } from '../core/diagnostics.js';
-import {
-  Connectivity,
-  type ConnectivityStats,
-  type HostNetworkPods,
-  type IpBlockPods,
-} from '../core/engine/connectivity.js';
+import { Connectivity, type ConnectivityStats } from '../core/engine/connectivity.js';
 import { listConnections } from '../core/engine/connection-list.js';
-import { loadCluster } from '../k8s/load-cluster.js';
-import { readSources } from '../k8s/read-sources.js';
 import { renderConnections, type ConnectionFormat } from '../report/connections.js';
-import { renderDiagnostics } from '../report/diagnostics.js';
-import { EXIT_OK, EXIT_USAGE, UsageError, type CliIo } from './io.js';
+import { analysisOptions, loadInput, type AnalysisCliOptions } from './analysis-input.js';
+import { EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
 
-export interface ReachOptions {
+export interface ReachOptions extends AnalysisCliOptions {
   readonly format: ConnectionFormat;
-  readonly ipblockPods: IpBlockPods;
-  readonly hostNetwork?: HostNetworkPods;
-  readonly podCidr: readonly string[];
   readonly stats: boolean;
   readonly strict: boolean;
-  readonly verbose: boolean;
 }
 
 export async function reach(paths: readonly string[], options: ReachOptions, io: CliIo): Promise<number> {
-  const podCidrs = parsePodCidrs(options.podCidr);
+  const engineOptions = analysisOptions(options);
   const started = performance.now();
-  const read = await readSources(paths, io.readStdin);
-  const loaded = loadCluster(read.files);
-  const diagnostics: Diagnostic[] = [...read.diagnostics, ...loaded.diagnostics];
+  const { loaded, input } = await loadInput(paths, io, options.verbose);
   const loadedAt = performance.now();
-  const failed = hasErrors(diagnostics);
-  const report = (): void => {
-    const shown = options.verbose ? diagnostics : diagnostics.filter((d) => d.severity !== 'info');
-    if (shown.length > 0) io.stderr(renderDiagnostics(shown, loaded.sources));
-    if (failed) {
-      const count = diagnostics.filter((d) => d.severity === 'error').length;
-      io.stderr(
-        options.strict
-          ? `bulkhead: ${count} error(s) in the input; nothing analysed (--strict)\n`
-          : `bulkhead: ${count} error(s) in the input; objects with errors were left out of the analysis\n`,
-      );
-    }
-  };
-  if (failed && options.strict) {
-    report();
+  if (input.failed && options.strict) {
+    input.print(io, 'nothing analysed (--strict)');
     return EXIT_USAGE;
   }
-  const model = Connectivity.build(loaded.cluster, {
-    ipBlockPods: options.ipblockPods,
-    ...(options.hostNetwork !== undefined ? { hostNetworkPods: options.hostNetwork } : {}),
-    ...(podCidrs !== undefined ? { podCidrs } : {}),
-  });
+  const model = Connectivity.build(loaded.cluster, engineOptions);
   if (options.stats) {
     const stats = model.stats();
     const finished = performance.now();
@@ -70,25 +38,15 @@ export async function reach(paths: readonly string[], options: ReachOptions, io:
     );
   } else {
     const rows = listConnections(model);
-    io.stdout(renderConnections({ workloads: loaded.cluster.workloads, rows, diagnostics }, options.format));
+    io.stdout(
+      renderConnections(
+        { workloads: loaded.cluster.workloads, rows, diagnostics: input.diagnostics },
+        options.format,
+      ),
+    );
   }
-  report();
-  return failed ? EXIT_USAGE : EXIT_OK;
-}
-
-/** Parses the repeatable --pod-cidr option; throws UsageError on a malformed CIDR. */
-export function parsePodCidrs(texts: readonly string[]): AddressSet | undefined {
-  if (texts.length === 0) return undefined;
-  let set = AddressSet.EMPTY;
-  for (const text of texts) {
-    const parsed = parseCidr(text);
-    if (parsed === undefined)
-      throw new UsageError(
-        `--pod-cidr "${text}" is not a valid CIDR (e.g. 10.244.0.0/16 or fd00:10:244::/56)`,
-      );
-    set = set.union(parsed.set);
-  }
-  return set;
+  input.print(io, 'objects with errors were left out of the analysis');
+  return input.failed ? EXIT_USAGE : EXIT_OK;
 }
 
 function renderStats(
