@@ -44,7 +44,8 @@ function parsePodCidrs(texts: readonly string[]): AddressSet | undefined {
 /** The diagnostics of one command's input (one or more reads and loads), printed once. */
 export class InputReport {
   readonly diagnostics: readonly Diagnostic[];
-  private readonly sources: ReadonlyMap<string, PositionLookup>;
+  /** The files read, by name, to locate diagnostics. */
+  readonly sources: ReadonlyMap<string, PositionLookup>;
 
   constructor(
     reads: readonly ReadSourcesResult[],

@@ -43,7 +43,13 @@ export async function diff(oldArg: string, newArg: string, options: DiffOptions,
   );
   io.stdout(
     renderDiff(
-      { diff: result, oldName: options.oldName, newName: options.newName, diagnostics: input.diagnostics },
+      {
+        diff: result,
+        oldName: options.oldName,
+        newName: options.newName,
+        diagnostics: input.diagnostics,
+        sources: input.sources,
+      },
       options.format,
     ),
   );

@@ -40,7 +40,7 @@ export async function reach(paths: readonly string[], options: ReachOptions, io:
     const rows = listConnections(model);
     io.stdout(
       renderConnections(
-        { workloads: loaded.cluster.workloads, rows, diagnostics: input.diagnostics },
+        { workloads: loaded.cluster.workloads, rows, diagnostics: input.diagnostics, sources: input.sources },
         options.format,
       ),
     );

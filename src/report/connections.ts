@@ -4,6 +4,8 @@
 import type { Diagnostic } from '../core/diagnostics.js';
 import type { Workload } from '../core/model/cluster.js';
 import { compareStrings, type ConnectionRow } from '../core/engine/connection-list.js';
+import { diagnosticsJson, type PositionLookup } from './diagnostics.js';
+import { csvField } from './csv.js';
 
 export const CONNECTION_FORMATS = ['txt', 'json', 'csv', 'md', 'dot'] as const;
 export type ConnectionFormat = (typeof CONNECTION_FORMATS)[number];
@@ -12,6 +14,8 @@ export interface ConnectionReport {
   readonly workloads: readonly Workload[];
   readonly rows: readonly ConnectionRow[];
   readonly diagnostics: readonly Diagnostic[];
+  /** The files read, to give diagnostics a line and column. */
+  readonly sources?: ReadonlyMap<string, PositionLookup>;
 }
 
 export function renderConnections(report: ConnectionReport, format: ConnectionFormat): string {
@@ -49,22 +53,9 @@ function renderJson(report: ConnectionReport): string {
       labels: w.labels,
     })),
     connections: report.rows.map((r) => ({ src: r.src, dst: r.dst, conn: r.conn })),
-    diagnostics: report.diagnostics.map((d) => ({
-      code: d.code,
-      severity: d.severity,
-      message: d.message,
-      file: d.file,
-      ...(d.path !== undefined ? { path: d.path } : {}),
-      ...(d.hint !== undefined ? { hint: d.hint } : {}),
-    })),
+    diagnostics: diagnosticsJson(report.diagnostics, report.sources),
   };
   return `${JSON.stringify(document, null, 2)}\n`;
-}
-
-/** RFC 4180 quoting, as Go's encoding/csv does it: quote when a field has `,`, `"`, CR, LF or a leading space. */
-function csvField(field: string): string {
-  if (field === '' || !/[",\r\n]|^ /.test(field)) return field;
-  return `"${field.replace(/"/g, '""')}"`;
 }
 
 /**

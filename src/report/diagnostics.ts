@@ -25,3 +25,23 @@ export function renderDiagnostics(
     })
     .join('');
 }
+
+/** Diagnostics for JSON output: the stable fields, with line and column when the file's positions are known. */
+export function diagnosticsJson(
+  diagnostics: readonly Diagnostic[],
+  sources?: ReadonlyMap<string, PositionLookup>,
+): Record<string, unknown>[] {
+  return diagnostics.map((d) => {
+    const source = sources?.get(d.file);
+    const position = d.range !== undefined && source !== undefined ? source.position(d.range[0]) : undefined;
+    return {
+      code: d.code,
+      severity: d.severity,
+      message: d.message,
+      file: d.file,
+      ...(position !== undefined ? { line: position.line, column: position.column } : {}),
+      ...(d.path !== undefined ? { path: d.path } : {}),
+      ...(d.hint !== undefined ? { hint: d.hint } : {}),
+    };
+  });
+}

@@ -2,6 +2,8 @@
 
 import type { Diagnostic } from '../core/diagnostics.js';
 import type { ConnectivityDiff, DiffEntry } from '../core/engine/diff.js';
+import { diagnosticsJson, type PositionLookup } from './diagnostics.js';
+import { csvField } from './csv.js';
 
 export const DIFF_FORMATS = ['txt', 'json', 'csv', 'md'] as const;
 export type DiffFormat = (typeof DIFF_FORMATS)[number];
@@ -12,6 +14,8 @@ export interface DiffReport {
   readonly oldName: string;
   readonly newName: string;
   readonly diagnostics: readonly Diagnostic[];
+  /** The files read, to give diagnostics a line and column. */
+  readonly sources?: ReadonlyMap<string, PositionLookup>;
 }
 
 /**
@@ -72,20 +76,7 @@ function renderJson(report: DiffReport): string {
     })),
     summary: { changed: count('changed'), added: count('added'), removed: count('removed') },
     workloads: { added: diff.addedWorkloads, removed: diff.removedWorkloads },
-    diagnostics: report.diagnostics.map((d) => ({
-      code: d.code,
-      severity: d.severity,
-      message: d.message,
-      file: d.file,
-      ...(d.path !== undefined ? { path: d.path } : {}),
-      ...(d.hint !== undefined ? { hint: d.hint } : {}),
-    })),
+    diagnostics: diagnosticsJson(report.diagnostics, report.sources),
   };
   return `${JSON.stringify(document, null, 2)}\n`;
-}
-
-/** RFC 4180 quoting, as Go's encoding/csv does it: quote when a field has `,`, `"`, CR, LF or a leading space. */
-function csvField(field: string): string {
-  if (field === '' || !/[",\r\n]|^ /.test(field)) return field;
-  return `"${field.replace(/"/g, '""')}"`;
 }

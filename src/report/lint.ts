@@ -3,6 +3,8 @@
 import type { Diagnostic } from '../core/diagnostics.js';
 import type { LintCheckInfo, LintFinding, LintResult } from '../core/lint/types.js';
 import type { PositionLookup } from './diagnostics.js';
+import { diagnosticsJson } from './diagnostics.js';
+import { csvField } from './csv.js';
 
 export const LINT_FORMATS = ['txt', 'json', 'csv', 'md'] as const;
 export type LintFormat = (typeof LINT_FORMATS)[number];
@@ -122,14 +124,7 @@ function renderJson({ result, diagnostics, sources }: LintReport): string {
     })),
     checks: result.checks.map((c) => ({ id: c.id, title: c.title, severity: c.severity })),
     skipped: result.skipped,
-    diagnostics: diagnostics.map((d) => ({
-      code: d.code,
-      severity: d.severity,
-      message: d.message,
-      file: d.file,
-      ...(d.path !== undefined ? { path: d.path } : {}),
-      ...(d.hint !== undefined ? { hint: d.hint } : {}),
-    })),
+    diagnostics: diagnosticsJson(diagnostics, sources),
   };
   return `${JSON.stringify(document, null, 2)}\n`;
 }
@@ -180,10 +175,4 @@ function renderMd({ result, sources }: LintReport): string {
 
 function mdCell(text: string): string {
   return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
-
-/** RFC 4180 quoting. */
-function csvField(field: string): string {
-  if (field === '' || !/[",\r\n]|^ /.test(field)) return field;
-  return `"${field.replace(/"/g, '""')}"`;
 }

@@ -77,6 +77,27 @@ describe('reach on the storefront example', () => {
   });
 });
 
+describe('diagnostics in json', () => {
+  it('carry the stable code, line, column, path and hint', async () => {
+    const text =
+      'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p}\nspec:\n  podSelector: {}\n  ingress:\n  - from:\n    - ipBlock: {cidr: 1.1.1.300/32}\n';
+    const result = await runCli(['reach', '-', '--format', 'json'], text);
+    expect(result.code).toBe(2);
+    const report = JSON.parse(result.stdout) as { diagnostics: Record<string, unknown>[] };
+    expect(report.diagnostics).toEqual([
+      expect.objectContaining({
+        code: 'INVALID_CIDR',
+        severity: 'error',
+        file: '-',
+        line: 8,
+        column: 23,
+        path: 'spec.ingress[0].from[0].ipBlock.cidr',
+        hint: expect.stringContaining('address/prefix') as unknown,
+      }),
+    ]);
+  });
+});
+
 describe('usage errors', () => {
   it('rejects an unknown format with exit 2 and no stack trace', async () => {
     const result = await runCli(['reach', example, '--format', 'yaml']);
