@@ -2,7 +2,8 @@
 // reference evaluator, and a scaling table; prints markdown tables and writes bench/results/latest.json.
 //
 // Options: --quick (small sizes, a smoke test), --seed N (default 20261122), --runs N (headline repetitions,
-// default 3), --sample N (naive-evaluator pairs, default 1500), --only headline,compare,scaling, --no-build.
+// default 3), --sample N (naive-evaluator pairs, default 1500), --only headline,compare,scaling,explain,diff,
+// --no-build.
 //
 // Peak RSS of a child: `/usr/bin/time -v` (Debian package `time`) reports the child's ru_maxrss as "Maximum resident
 // set size"; without it, node is started with `--import` of a one-line hook that prints
@@ -19,7 +20,8 @@ import { generateCluster, Random, writeCluster, type ClusterSpec } from './gener
 import { loadCluster } from '../src/k8s/load-cluster.js';
 import { Connectivity, type ConnectivityStats } from '../src/core/engine/connectivity.js';
 import type { Cluster } from '../src/core/model/cluster.js';
-import { PROTOCOLS, type Protocol } from '../src/core/model/port-set.js';
+import { ConnSet, PROTOCOLS, type Protocol } from '../src/core/model/port-set.js';
+import { explainPair, type Endpoint } from '../src/core/engine/explain.js';
 import { allowed, workload } from '../test/reference/naive-evaluator.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -49,7 +51,7 @@ function parseOptions(argv: readonly string[]): Options {
     seed: Number(value('--seed') ?? 20261122),
     runs: Number(value('--runs') ?? (quick ? 1 : 3)),
     sample: Number(value('--sample') ?? (quick ? 200 : 1500)),
-    only: new Set((value('--only') ?? 'headline,compare,scaling').split(',')),
+    only: new Set((value('--only') ?? 'headline,compare,scaling,explain,diff').split(',')),
     build: !argv.includes('--no-build'),
   };
 }
@@ -182,12 +184,13 @@ const RSS_HOOK =
 /** Runs `node bin/bulkhead.js reach FILE --stats --format json` in a child; wall time, peak RSS, the stats. */
 async function runCli(file: string): Promise<CliRun> {
   const busyBefore = await waitForQuiet();
-  const run = await spawnCli(file);
+  const run = await spawnCli(['reach', file, '--stats', '--format', 'json']);
   return busyBefore === undefined ? run : { ...run, busyBefore };
 }
 
-function spawnCli(file: string): Promise<CliRun> {
-  const cli = [join(ROOT, 'bin', 'bulkhead.js'), 'reach', file, '--stats', '--format', 'json'];
+/** Runs `node bin/bulkhead.js ARGS...` in a child; with `stats`, its stdout is reach's `--stats` JSON. */
+function spawnCli(cliArgs: readonly string[], parseStats = true): Promise<CliRun> {
+  const cli = [join(ROOT, 'bin', 'bulkhead.js'), ...cliArgs];
   const useTime = existsSync(TIME);
   const timeOut = join(tmpdir(), `bulkhead-bench-time-${process.pid}.txt`);
   const [command, args] = useTime
@@ -228,14 +231,24 @@ function spawnCli(file: string): Promise<CliRun> {
         });
         return;
       }
-      try {
-        const stats = JSON.parse(stdout) as CliStats;
+      if (!parseStats) {
         resolve({
           ok: code === 0,
           exitCode: code,
           wallSeconds,
           peakRssMiB,
-          stats,
+          ...(code === 0 ? {} : { error: firstLines(stderr) }),
+        });
+        return;
+      }
+      try {
+        const parsed = JSON.parse(stdout) as CliStats;
+        resolve({
+          ok: code === 0,
+          exitCode: code,
+          wallSeconds,
+          peakRssMiB,
+          stats: parsed,
           ...(code === 0 ? {} : { error: firstLines(stderr) }),
         });
       } catch {
@@ -498,6 +511,105 @@ async function scaling(dir: string, options: Options): Promise<ScalingRow[]> {
   return rows;
 }
 
+// ---- (d) explain and (e) diff ----------------------------------------------------------------------------------
+
+interface ExplainBench {
+  readonly size: Size;
+  readonly pairs: number;
+  readonly medianMs: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  readonly targetMs: number;
+}
+
+/**
+ * One `explain` after the cluster is loaded: `explainPair` on random ordered pairs of workloads and external
+ * ranges (the first call included, JIT warm-up and all), in this process, load time excluded.
+ */
+async function explainBench(options: Options): Promise<ExplainBench> {
+  const size = options.quick
+    ? { workloads: 2000, namespaces: 200, policies: 1000 }
+    : { workloads: 10_000, namespaces: 1000, policies: 5000 };
+  const cluster = loadGenerated({ ...size, seed: options.seed });
+  await waitForQuiet();
+  const random = new Random(options.seed + 2);
+  const n = cluster.workloads.length;
+  const explainOptions = { ipBlockPods: 'match' as const, scope: ConnSet.ALL };
+  const endpoint = (): Endpoint =>
+    random.chance(0.1)
+      ? { kind: 'external', first: 0x08080808n, last: 0x08080808n }
+      : { kind: 'workload', index: random.int(n) };
+  const times: number[] = [];
+  const pairs = options.quick ? 50 : 200;
+  for (let i = 0; i < pairs; i++) {
+    const source = endpoint();
+    const destination = endpoint();
+    const started = performance.now();
+    explainPair(cluster, source, destination, explainOptions);
+    times.push(performance.now() - started);
+  }
+  const sorted = [...times].sort((a, b) => a - b);
+  const result = {
+    size,
+    pairs,
+    medianMs: median(times),
+    p99Ms: sorted[Math.floor(sorted.length * 0.99)] ?? Number.NaN,
+    maxMs: sorted[sorted.length - 1] ?? Number.NaN,
+    targetMs: 50,
+  };
+  log(
+    `explain: ${pairs} pairs, median ${result.medianMs.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, max ${result.maxMs.toFixed(2)} ms`,
+  );
+  return result;
+}
+
+interface DiffBench {
+  readonly size: Size;
+  readonly newPolicies: number;
+  readonly diffRuns: CliRun[];
+  readonly reachRuns: CliRun[];
+  readonly medianDiffSeconds: number;
+  readonly medianReachSeconds: number;
+  readonly ratio: number;
+  readonly targetRatio: number;
+}
+
+/**
+ * `diff OLD NEW` of two versions of the headline cluster (NEW: the same workloads, 1 % more policies), against
+ * `reach --stats` of one version, both as child processes, alternated.
+ */
+async function diffBench(dir: string, options: Options): Promise<DiffBench> {
+  const size = options.quick
+    ? { workloads: 2000, namespaces: 200, policies: 1000 }
+    : { workloads: 10_000, namespaces: 1000, policies: 5000 };
+  const newPolicies = Math.round(size.policies * 1.01);
+  const oldFile = clusterFile(dir, size, options.seed);
+  const newFile = clusterFile(dir, { ...size, policies: newPolicies }, options.seed);
+  const diffRuns: CliRun[] = [];
+  const reachRuns: CliRun[] = [];
+  for (let i = 0; i < options.runs; i++) {
+    await waitForQuiet();
+    const d = await spawnCli(['diff', oldFile, newFile, '--format', 'json'], false);
+    log(`diff run ${i + 1}/${options.runs}: ${describeRun(d)}`);
+    diffRuns.push(d);
+    const r = await runCli(oldFile);
+    log(`reach --stats run ${i + 1}/${options.runs}: ${describeRun(r)}`);
+    reachRuns.push(r);
+  }
+  const medianDiffSeconds = median(diffRuns.map((r) => r.wallSeconds));
+  const medianReachSeconds = median(reachRuns.map((r) => r.wallSeconds));
+  return {
+    size,
+    newPolicies,
+    diffRuns,
+    reachRuns,
+    medianDiffSeconds,
+    medianReachSeconds,
+    ratio: medianDiffSeconds / medianReachSeconds,
+    targetRatio: 2,
+  };
+}
+
 // ---- reporting ------------------------------------------------------------------------------------------------
 
 function median(values: readonly number[]): number {
@@ -558,6 +670,33 @@ function compareTable(c: Compare): string {
   ].join('\n');
 }
 
+function explainTable(e: ExplainBench): string {
+  return [
+    `Explain: one pair after loading ${e.size.workloads} workloads, ${e.size.policies} policies (${e.pairs} random pairs, in process)`,
+    '',
+    '| measure | measured | target | verdict |',
+    '|---|---|---|---|',
+    `| median | ${e.medianMs.toFixed(2)} ms | < ${e.targetMs} ms | ${verdict(e.medianMs, e.targetMs, true)} |`,
+    `| p99 / max (max includes JIT warm-up) | ${e.p99Ms.toFixed(2)} ms / ${e.maxMs.toFixed(2)} ms | < ${e.targetMs} ms | ${verdict(e.maxMs, e.targetMs, true)} |`,
+    '',
+  ].join('\n');
+}
+
+function diffTable(d: DiffBench): string {
+  const rss = (runs: CliRun[]): number | undefined =>
+    Math.max(...runs.map((r) => r.peakRssMiB ?? Number.NaN)) || undefined;
+  return [
+    `Diff: ${d.size.workloads} workloads, ${d.size.policies} vs ${d.newPolicies} policies (median of ${d.diffRuns.length} child runs each)`,
+    '',
+    '| command | wall | peak RSS |',
+    '|---|---|---|',
+    `| \`diff OLD NEW --format json\` | ${fmtSeconds(d.medianDiffSeconds)} (runs: ${d.diffRuns.map((r) => r.wallSeconds.toFixed(2)).join(', ')}) | ${fmtMiB(rss(d.diffRuns))} |`,
+    `| \`reach OLD --stats\` | ${fmtSeconds(d.medianReachSeconds)} (runs: ${d.reachRuns.map((r) => r.wallSeconds.toFixed(2)).join(', ')}) | ${fmtMiB(rss(d.reachRuns))} |`,
+    `| **ratio** | **${d.ratio.toFixed(2)}×** (target < ${d.targetRatio}×) | ${verdict(d.ratio, d.targetRatio, true)} |`,
+    '',
+  ].join('\n');
+}
+
 function scalingTable(rows: readonly ScalingRow[]): string {
   const lines = [
     'Scaling (namespaces = workloads/10, policies = workloads/2; one child process per row)',
@@ -592,7 +731,7 @@ async function main(): Promise<void> {
   log(
     `machine: ${machine.nproc} CPUs, ${machine.cpuModel}, node ${machine.node}; peak RSS via ${machine.rssMethod}`,
   );
-  const needsCli = options.only.has('headline') || options.only.has('scaling');
+  const needsCli = options.only.has('headline') || options.only.has('scaling') || options.only.has('diff');
   if (needsCli && options.build) buildIfStale();
   const dir = join(tmpdir(), 'bulkhead-bench');
   mkdirSync(dir, { recursive: true });
@@ -600,11 +739,15 @@ async function main(): Promise<void> {
   const compared = options.only.has('compare') ? await compare(options) : undefined;
   const head = options.only.has('headline') ? await headline(dir, options) : undefined;
   const scaled = options.only.has('scaling') ? await scaling(dir, options) : undefined;
+  const explained = options.only.has('explain') ? await explainBench(options) : undefined;
+  const diffed = options.only.has('diff') ? await diffBench(dir, options) : undefined;
 
   const markdown = [
     head ? headlineTable(head) : '',
     compared ? compareTable(compared) : '',
     scaled ? scalingTable(scaled) : '',
+    explained ? explainTable(explained) : '',
+    diffed ? diffTable(diffed) : '',
   ]
     .filter(Boolean)
     .join('\n');
@@ -618,6 +761,8 @@ async function main(): Promise<void> {
     headline: head,
     compare: compared,
     scaling: scaled,
+    explain: explained,
+    diff: diffed,
     benchSeconds: (performance.now() - started) / 1000,
   };
   writeFileSync(join(RESULTS, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
@@ -625,7 +770,12 @@ async function main(): Promise<void> {
   log(
     `wrote ${relative(ROOT, join(RESULTS, 'latest.json'))} and latest.md; whole bench ${fmtSeconds(result.benchSeconds)}`,
   );
-  const failed = [...(head?.runs ?? []), ...(scaled ?? []).map((r) => r.run)].some((r) => !r.ok);
+  const failed = [
+    ...(head?.runs ?? []),
+    ...(scaled ?? []).map((r) => r.run),
+    ...(diffed?.diffRuns ?? []),
+    ...(diffed?.reachRuns ?? []),
+  ].some((r) => !r.ok);
   if (failed) process.exitCode = 1;
 }
 
