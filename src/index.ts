@@ -1,4 +1,4 @@
-// Bulkhead's public API: load manifests, build the connectivity model, render it. Everything else is internal.
+// Bulkhead's public API: load manifests, build the connectivity model, explain, diff and lint it, render. Everything else is internal.
 
 export { run, type CliIo } from './cli/run.js';
 export { loadCluster, type LoadResult } from './k8s/load-cluster.js';
@@ -24,3 +24,28 @@ export type {
 } from './core/model/cluster.js';
 export { AddressSet, parseCidr, parseAddress, formatAddress } from './core/model/address-set.js';
 export { ConnSet, PortSet, PROTOCOLS, type Protocol } from './core/model/port-set.js';
+export {
+  Explainer,
+  explainPair,
+  explainAllDenied,
+  type PairExplanation,
+  type ExplainOptions,
+  type Endpoint,
+} from './core/engine/explain.js';
+export {
+  diffModels,
+  diffConnectivity,
+  snapshotOf,
+  opensConnections,
+  type ConnectivityDiff,
+  type DiffEntry,
+} from './core/engine/diff.js';
+export { lintCluster, LINT_CHECKS } from './core/lint/index.js';
+export type {
+  AdminPolicy,
+  AdminRule,
+  AdminPeer,
+  AdminSubject,
+  AdminTier,
+  AdminAction,
+} from './core/policy/admin-policy.js';
