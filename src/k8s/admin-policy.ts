@@ -4,7 +4,7 @@
 
 import { AddressSet, parseCidr, V6_OFFSET, type ParsedCidr } from '../core/model/address-set.js';
 import type { LabelSelector } from '../core/model/labels.js';
-import { MAX_PORT, MIN_PORT, PROTOCOLS, type Protocol } from '../core/model/port-set.js';
+import { MAX_PORT, MIN_PORT, type Protocol } from '../core/model/port-set.js';
 import type {
   AdminAction,
   AdminPeer,
@@ -15,6 +15,7 @@ import type {
 } from '../core/policy/admin-policy.js';
 import type { CidrBlock, PortMatch } from '../core/policy/network-policy.js';
 import { renderPath } from './documents.js';
+import { readProtocol } from './network-policy.js';
 import type { ObjectReader, Path } from './object-reader.js';
 import { isPortName, readSelector } from './selectors.js';
 
@@ -242,20 +243,17 @@ function readSubject(reader: ObjectReader, flavor: Flavor): AdminSubject | undef
   const subject = reader.record(path, true);
   if (subject === undefined) return undefined;
   reader.checkKnownFields(path, ['namespaces', 'pods']);
-  const set = presentFields(subject, ['namespaces', 'pods']);
-  if (set.length !== 1) {
-    reader.report(
-      'INVALID_SUBJECT',
-      'error',
-      path,
-      set.length === 0
-        ? 'subject must set namespaces or pods'
-        : 'subject must set exactly one of namespaces and pods, not both',
-      'Use namespaces: <selector> for every pod in the selected namespaces, or pods: {namespaceSelector, podSelector}.',
-    );
-    return undefined;
-  }
-  if (set[0] === 'namespaces') {
+  const field = exactlyOne(
+    reader,
+    path,
+    subject,
+    ['namespaces', 'pods'],
+    'INVALID_SUBJECT',
+    'subject',
+    'Use namespaces: <selector> for every pod in the selected namespaces, or pods: {namespaceSelector, podSelector}.',
+  );
+  if (field === undefined) return undefined;
+  if (field === 'namespaces') {
     // "Namespaces is used to select pods via namespace selectors."
     const namespaceSelector = readSelector(reader, [...path, 'namespaces']) ?? EVERYTHING;
     return { kind: 'namespaces', namespaceSelector };
@@ -455,22 +453,11 @@ function readPeer(
     );
     return undefined;
   }
-  const set = presentFields(raw, fields);
-  if (set.length !== 1) {
-    reader.report(
-      'INVALID_PEER',
-      'error',
-      at,
-      set.length === 0
-        ? `a peer must set one of ${fields.join(', ')}`
-        : `a peer must set exactly one of ${fields.join(', ')}, not ${set.join(' and ')}`,
-      set.length === 0
-        ? 'Fill in the peer, or remove it.'
-        : 'Split it into several peers of the rule: peers are ORed.',
-    );
-    return undefined;
-  }
-  const field = set[0]!;
+  const field = exactlyOne(reader, at, raw, fields, 'INVALID_PEER', 'a peer', {
+    none: 'Fill in the peer, or remove it.',
+    several: 'Split it into several peers of the rule: peers are ORed.',
+  });
+  if (field === undefined) return undefined;
   const path = [...at, field];
   switch (field) {
     case 'namespaces':
@@ -628,20 +615,16 @@ function readPort(reader: ObjectReader, at: Path): PortMatch | undefined {
   if (raw === undefined) return undefined;
   const fields = ['portNumber', 'namedPort', 'portRange'];
   reader.checkKnownFields(at, fields);
-  const set = presentFields(raw, fields);
-  if (set.length !== 1) {
-    reader.report(
-      'INVALID_PORT',
-      'error',
-      at,
-      set.length === 0
-        ? 'a port must set one of portNumber, namedPort, portRange'
-        : `a port must set exactly one of portNumber, namedPort, portRange, not ${set.join(' and ')}`,
-      'Write each port as its own list item.',
-    );
-    return undefined;
-  }
-  const field = set[0]!;
+  const field = exactlyOne(
+    reader,
+    at,
+    raw,
+    fields,
+    'INVALID_PORT',
+    'a port',
+    'Write each port as its own list item.',
+  );
+  if (field === undefined) return undefined;
   const path = [...at, field];
   if (field === 'namedPort') {
     // "NamedPort selects a port on a pod(s) based on name." No protocol: the container port's own applies.
@@ -694,20 +677,16 @@ function readProtocolEntry(reader: ObjectReader, at: Path): PortMatch | undefine
   if (raw === undefined) return undefined;
   const fields = ['tcp', 'udp', 'sctp', 'destinationNamedPort'];
   reader.checkKnownFields(at, fields);
-  const set = presentFields(raw, fields);
-  if (set.length !== 1) {
-    reader.report(
-      'INVALID_PORT',
-      'error',
-      at,
-      set.length === 0
-        ? 'a protocols entry must set one of tcp, udp, sctp, destinationNamedPort'
-        : `a protocols entry must set exactly one of tcp, udp, sctp, destinationNamedPort, not ${set.join(' and ')}`,
-      'Write each protocol as its own list item, e.g. - tcp: {destinationPort: {number: 80}}.',
-    );
-    return undefined;
-  }
-  const field = set[0]!;
+  const field = exactlyOne(
+    reader,
+    at,
+    raw,
+    fields,
+    'INVALID_PORT',
+    'a protocols entry',
+    'Write each protocol as its own list item, e.g. - tcp: {destinationPort: {number: 80}}.',
+  );
+  if (field === undefined) return undefined;
   const path = [...at, field];
   if (field === 'destinationNamedPort') {
     // "DestinationNamedPort selects a destination port on a pod based on the ContainerPort name."
@@ -733,20 +712,17 @@ function readProtocolEntry(reader: ObjectReader, at: Path): PortMatch | undefine
     return undefined;
   }
   reader.checkKnownFields(portPath, ['number', 'range']);
-  const set2 = presentFields(port, ['number', 'range']);
-  if (set2.length !== 1) {
-    reader.report(
-      'INVALID_PORT',
-      'error',
-      portPath,
-      set2.length === 0
-        ? 'destinationPort must set number or range'
-        : 'destinationPort must set exactly one of number and range',
-      'Use number: N for one port, or range: {start, end} for several.',
-    );
-    return undefined;
-  }
-  if (set2[0] === 'number') {
+  const portField = exactlyOne(
+    reader,
+    portPath,
+    port,
+    ['number', 'range'],
+    'INVALID_PORT',
+    'destinationPort',
+    'Use number: N for one port, or range: {start, end} for several.',
+  );
+  if (portField === undefined) return undefined;
+  if (portField === 'number') {
     // "Number defines a network port value." (Minimum=1, Maximum=65535)
     const number = readPortNumber(reader, [...portPath, 'number'], true);
     return number === undefined ? undefined : { kind: 'number', protocol, first: number, last: number };
@@ -801,21 +777,6 @@ function readPortNumber(reader: ObjectReader, path: Path, required: boolean): nu
   return port;
 }
 
-/** v1alpha1 Port/PortRange protocol: "+kubebuilder:default=TCP"; a v1.Protocol: TCP, UDP or SCTP. */
-function readProtocol(reader: ObjectReader, path: Path): Protocol | undefined {
-  const value = reader.get(path);
-  if (value === undefined || value === null) return 'TCP';
-  if (typeof value === 'string' && (PROTOCOLS as readonly string[]).includes(value)) return value as Protocol;
-  reader.report(
-    'INVALID_PROTOCOL',
-    'error',
-    path,
-    `protocol ${JSON.stringify(value)} is not TCP, UDP or SCTP`,
-    'Use TCP, UDP or SCTP in capitals; leave it out for TCP.',
-  );
-  return undefined;
-}
-
 /**
  * A named port matches a container port of that name, and container port names are IANA_SVC_NAMEs: any other
  * name can match nothing.
@@ -835,6 +796,34 @@ function checkPortName(reader: ObjectReader, path: Path, name: string): PortMatc
 }
 
 /** Fields of `record` among `fields` that are set (null counts as absent). */
+/**
+ * The one field of `fields` that `raw` sets ("exactly one of" is how the API's union types read), or undefined
+ * after reporting that none or several are set.
+ */
+function exactlyOne(
+  reader: ObjectReader,
+  at: Path,
+  raw: Record<string, unknown>,
+  fields: readonly string[],
+  code: string,
+  what: string,
+  hint: string | { readonly none: string; readonly several: string },
+): string | undefined {
+  const set = presentFields(raw, fields);
+  if (set.length === 1) return set[0]!;
+  const list = fields.length === 2 ? `${fields[0]} and ${fields[1]}` : fields.join(', ');
+  reader.report(
+    code,
+    'error',
+    at,
+    set.length === 0
+      ? `${what} must set one of ${fields.join(', ')}`
+      : `${what} must set exactly one of ${list}, not ${set.join(' and ')}`,
+    typeof hint === 'string' ? hint : set.length === 0 ? hint.none : hint.several,
+  );
+  return undefined;
+}
+
 function presentFields(record: Record<string, unknown>, fields: readonly string[]): string[] {
   return fields.filter((f) => Object.hasOwn(record, f) && !isAbsent(record[f]));
 }

@@ -337,8 +337,11 @@ function readPorts(reader: ObjectReader, path: Path): NetworkPolicyRule['ports']
   return ports;
 }
 
-/** "The protocol (TCP, UDP, or SCTP) which traffic must match. If not specified, this field defaults to TCP." */
-function readProtocol(reader: ObjectReader, path: Path): Protocol | undefined {
+/**
+ * "The protocol (TCP, UDP, or SCTP) which traffic must match. If not specified, this field defaults to TCP." (The
+ * admin policies' v1alpha1 ports read the same: "+kubebuilder:default=TCP".)
+ */
+export function readProtocol(reader: ObjectReader, path: Path): Protocol | undefined {
   const value = reader.get(path);
   if (value === undefined || value === null) return 'TCP';
   if (typeof value === 'string' && (PROTOCOLS as readonly string[]).includes(value)) return value as Protocol;
