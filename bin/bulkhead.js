@@ -3,6 +3,9 @@
 import { run } from '../dist/src/cli/run.js';
 
 const io = {
+  // "Command-line software which adds ANSI color to its output by default should check for a NO_COLOR
+  // environment variable that, when present and not an empty string, prevents the addition of ANSI color."
+  color: process.stdout.isTTY === true && !process.env.NO_COLOR,
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   readStdin: async () => {

@@ -4,6 +4,10 @@ export interface CliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly readStdin: () => Promise<string>;
+  /** True when stdout is a terminal that may show colour (a TTY, and NO_COLOR not set). */
+  readonly color?: boolean;
+  /** Today as YYYY-MM-DD (exception expiry); the real date when absent. Tests pass a fixed one. */
+  readonly today?: () => string;
 }
 
 /** Exit codes shared by every command. */

@@ -12,6 +12,9 @@ import { EXPLAIN_FORMATS } from '../report/explain.js';
 import { lint, type LintCliOptions } from './lint.js';
 import { LINT_FORMATS } from '../report/lint.js';
 import { LINT_SEVERITIES } from '../core/lint/types.js';
+import { SEVERITIES } from '../core/severity.js';
+import { CONFIG_FILE } from '../config/load-config.js';
+import { audit, AUDIT_FORMATS, type AuditCliOptions } from './audit.js';
 
 export type { CliIo } from './io.js';
 
@@ -97,6 +100,31 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .option('--strict', 'lint nothing when the input has errors', false)
     .action(async (paths: string[], options: LintCliOptions) => {
       exitCode = await lint(paths, options, io);
+    });
+
+  withAnalysisOptions(program.command('audit'))
+    .description(
+      'Posture findings: exposure and segmentation from the reachability model, RBAC, pod security, images, secrets, Compose.',
+    )
+    .argument('[paths...]', 'manifest files or directories (.yaml, .yml, .json; recursive); - reads stdin')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(AUDIT_FORMATS).default('table'))
+    .addOption(
+      new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity').choices(
+        SEVERITIES,
+      ),
+    )
+    .option('--config <file>', `configuration (default: ${CONFIG_FILE} in the working directory, if present)`)
+    .option('--baseline <file>', 'accept the findings recorded in this file: only new ones are reported')
+    .option('--write-baseline <file>', 'record the current findings as accepted')
+    .option('--list-checks', 'print the catalog of checks and exit', false)
+    .option('--strict', 'audit nothing when the input has errors', false)
+    .action(async (paths: string[], options: AuditCliOptions) => {
+      exitCode = await audit(
+        paths,
+        { ...options, color: io.color ?? false },
+        io,
+        io.today?.() ?? new Date().toISOString().slice(0, 10),
+      );
     });
 
   try {

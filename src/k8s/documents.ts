@@ -203,8 +203,11 @@ function rangeOfNode(node: unknown): SourceRange | undefined {
   return range === undefined || range === null ? undefined : [range[0], range[1]];
 }
 
-/** Reads every object in a file. `List` and `*List` kinds are flattened into their items. */
-export function splitObjects(file: SourceFile): SplitResult {
+/**
+ * Reads every object in a file. `List` and `*List` kinds are flattened into their items. `defaultKind` is the kind
+ * of documents that have none (the configuration file).
+ */
+export function splitObjects(file: SourceFile, options: { readonly defaultKind?: string } = {}): SplitResult {
   const source = new SourceDocument(file);
   const objects: ManifestObject[] = [];
   const diagnostics: Diagnostic[] = [];
@@ -242,6 +245,9 @@ export function splitObjects(file: SourceFile): SplitResult {
     }
     let object = value as Record<string, unknown>;
     if (itemKind !== undefined && object['kind'] === undefined) object = { ...object, kind: itemKind };
+    // Files that are not manifests (the configuration) name what they are through `defaultKind`.
+    if (options.defaultKind !== undefined && object['kind'] === undefined)
+      object = { ...object, kind: options.defaultKind };
     const kind = object['kind'];
     if (typeof kind === 'string' && kind.endsWith('List') && Array.isArray(object['items'])) {
       // Items of a typed list (`PodList`) may leave out their kind, as the API server's list output does.

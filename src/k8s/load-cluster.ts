@@ -13,10 +13,11 @@ import type {
 import { PROTOCOLS, type Protocol } from '../core/model/port-set.js';
 import type { AdminPolicy } from '../core/policy/admin-policy.js';
 import { ADMIN_KINDS, readAdminPolicy } from './admin-policy.js';
-import { splitObjects, type ManifestObject, type SourceDocument } from './documents.js';
+import type { Locate, ObjectRecord } from '../core/audit/types.js';
+import { renderPath, splitObjects, type ManifestObject, type SourceDocument } from './documents.js';
 import { readIngress, readRoute } from './ingress.js';
 import { readNetworkPolicy } from './network-policy.js';
-import { ObjectReader } from './object-reader.js';
+import { isRecord, ObjectReader } from './object-reader.js';
 import type { SourceFile } from './read-sources.js';
 import { isDns1123Label, isDns1123Subdomain, readLabels } from './selectors.js';
 import { CONTROLLER_TEMPLATES, readPodCandidate, type OwnerRef, type PodCandidate } from './workloads.js';
@@ -29,6 +30,10 @@ export interface LoadResult {
   readonly diagnostics: Diagnostic[];
   /** The files read, by name, to locate diagnostics when rendering them. */
   readonly sources: ReadonlyMap<string, SourceDocument>;
+  /** Every object read (all kinds, valid names, no duplicates), for checks that read fields the model drops. */
+  readonly objects: readonly ObjectRecord[];
+  /** Where a value of one of `objects` is. */
+  readonly locate: Locate;
 }
 
 /** Kinds that are Kubernetes objects but play no part in reachability: read, and skipped without a note. */
@@ -82,7 +87,17 @@ export function loadCluster(files: readonly SourceFile[]): LoadResult {
   }
   const builder = new ClusterBuilder(diagnostics);
   for (const object of objects) builder.add(object);
-  return { cluster: builder.finish(), diagnostics, sources };
+  const manifests = new Map<ObjectRecord, ManifestObject>();
+  const locate: Locate = (record, path) => {
+    const object = manifests.get(record);
+    if (object === undefined) return record.source;
+    const full = [...object.base, ...path];
+    const range = object.source.rangeOf(object.doc, full);
+    return { file: object.source.file.name, ...(range ? { range } : {}), path: renderPath(full) };
+  };
+  const cluster = builder.finish();
+  for (const [record, object] of builder.records) manifests.set(record, object);
+  return { cluster, diagnostics, sources, objects: [...manifests.keys()], locate };
 }
 
 interface NamedObject {
@@ -106,12 +121,16 @@ class ClusterBuilder {
 
   constructor(private readonly diagnostics: Diagnostic[]) {}
 
+  /** Every object accepted, with where it came from. */
+  readonly records: [ObjectRecord, ManifestObject][] = [];
+
   add(object: ManifestObject): void {
     const reader = new ObjectReader(object, this.diagnostics);
     const named = this.readIdentity(reader);
     if (named === undefined) return;
     const kind = reader.kind;
     if (!this.checkUnique(named, object)) return;
+    this.records.push([this.record(reader, named), object]);
     switch (kind) {
       case 'Namespace':
         this.addNamespace(named);
@@ -150,6 +169,25 @@ class ClusterBuilder {
     const entry = this.skippedKinds.get(kind);
     if (entry === undefined) this.skippedKinds.set(kind, { count: 1, first: named });
     else entry.count++;
+  }
+
+  /** The object as audit checks see it. */
+  private record(reader: ObjectReader, named: NamedObject): ObjectRecord {
+    const annotations = reader.get(['metadata', 'annotations']);
+    const strings: Record<string, string> = {};
+    if (isRecord(annotations))
+      for (const [key, value] of Object.entries(annotations))
+        if (typeof value === 'string') strings[key] = value;
+    const apiVersion = reader.get(['apiVersion']);
+    return {
+      kind: reader.kind,
+      apiVersion: typeof apiVersion === 'string' ? apiVersion : '',
+      namespace: named.namespace,
+      name: named.name,
+      value: reader.object.value,
+      annotations: strings,
+      source: reader.sourceRef(),
+    };
   }
 
   /**

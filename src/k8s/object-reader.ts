@@ -57,6 +57,7 @@ export class ObjectReader {
   }
 
   private describeObject(): string {
+    if (this.kind === 'BulkheadConfig') return 'configuration';
     const metadata = this.object.value['metadata'];
     const name = isRecord(metadata) && typeof metadata['name'] === 'string' ? metadata['name'] : '<unnamed>';
     const namespace =

@@ -3,14 +3,12 @@
 import type { SourceRef } from '../diagnostics.js';
 import type { ConnectivityOptions } from '../engine/connectivity.js';
 
-/** The severities of DESIGN.md's audit contract, lowest first. */
-export const LINT_SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
-export type LintSeverity = (typeof LINT_SEVERITIES)[number];
+import { SEVERITIES, type Severity } from '../severity.js';
 
-/** True when `severity` is at or above `threshold`. */
-export function atOrAbove(severity: LintSeverity, threshold: LintSeverity): boolean {
-  return LINT_SEVERITIES.indexOf(severity) >= LINT_SEVERITIES.indexOf(threshold);
-}
+export { atOrAbove } from '../severity.js';
+/** The severities of DESIGN.md's audit contract, lowest first (shared with audit). */
+export const LINT_SEVERITIES = SEVERITIES;
+export type LintSeverity = Severity;
 
 /** One entry of the catalog: a stable id and the texts shown with every finding of the check. */
 export interface LintCheckInfo {
