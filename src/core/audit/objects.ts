@@ -85,3 +85,20 @@ export function finding(
     location: context.locate(object, path),
   };
 }
+
+const indexes = new WeakMap<readonly ObjectRecord[], Map<string, ObjectRecord>>();
+
+/** The record of an object by kind, namespace and name (indexed once per input). */
+export function recordOf(
+  context: AuditContext,
+  kind: string,
+  namespace: string,
+  name: string,
+): ObjectRecord | undefined {
+  let index = indexes.get(context.objects);
+  if (index === undefined) {
+    index = new Map(context.objects.map((o) => [`${o.kind}\u0000${o.namespace}\u0000${o.name}`, o]));
+    indexes.set(context.objects, index);
+  }
+  return index.get(`${kind}\u0000${namespace}\u0000${name}`);
+}

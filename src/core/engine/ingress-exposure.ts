@@ -34,7 +34,7 @@ export function ingressExposure(cluster: Cluster): Map<number, PortSet> {
 }
 
 /** "Route service traffic to pods with label keys and values matching this selector", in the Service's namespace. */
-function selectsWorkload(service: Service, workload: Workload): boolean {
+export function selectsWorkload(service: Service, workload: Workload): boolean {
   if (workload.namespace !== service.namespace) return false;
   return Object.entries(service.selector!).every(([key, value]) => workload.labels[key] === value);
 }
@@ -44,7 +44,7 @@ function selectsWorkload(service: Service, workload: Workload): boolean {
  * name, number or target port is the one asked for. A named target port resolves against the workload's TCP
  * container ports; a numbered one counts only if the workload has a container port with that number.
  */
-function targetPorts(service: Service, wanted: number | string | undefined, workload: Workload): PortSet {
+export function targetPorts(service: Service, wanted: number | string | undefined, workload: Workload): PortSet {
   const chosen =
     wanted === undefined
       ? service.ports
