@@ -123,15 +123,17 @@ function defaultDenyFindings(direction: 'ingress' | 'egress', info: CheckInfo) {
           context.cluster.workloads.find((w) => w.namespace === namespace)!,
         );
       if (record === undefined) continue;
-      out.push(
-        finding(
+      // The finding is about the namespace, located at its object, or at a workload of it when it has none.
+      out.push({
+        ...finding(
           context,
           info,
           record,
           [],
           `namespace ${namespace} (${count} workload(s)) has no NetworkPolicy that selects all its pods for ${direction}`,
         ),
-      );
+        resource: { kind: 'Namespace', namespace: '', name: namespace },
+      });
     }
     return out;
   };
