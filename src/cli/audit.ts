@@ -2,11 +2,20 @@
 
 import { readFile, writeFile } from 'node:fs/promises';
 import { AUDIT_CHECKS } from '../core/audit/catalog.js';
-import { fingerprint, runAudit } from '../core/audit/run.js';
-import { Connectivity } from '../core/engine/connectivity.js';
+import { buildReachGraph } from '../core/audit/graph.js';
+import { fingerprint, runAudit, type AuditResult, type RunOptions } from '../core/audit/run.js';
+import type { AuditSettings, Check } from '../core/audit/types.js';
+import { Connectivity, type ConnectivityOptions } from '../core/engine/connectivity.js';
+import type { LoadResult } from '../k8s/load-cluster.js';
 import { atOrAbove, type Severity } from '../core/severity.js';
 import { CONFIG_FILE, loadConfig } from '../config/load-config.js';
-import { AUDIT_FORMATS, renderAudit, renderCatalog, type AuditFormat } from '../report/audit.js';
+import {
+  AUDIT_FORMATS,
+  GRAPH_FORMATS,
+  renderAudit,
+  renderCatalog,
+  type AuditFormat,
+} from '../report/audit.js';
 import { renderDiagnostics } from '../report/diagnostics.js';
 import { analysisOptions, loadInput, type AnalysisCliOptions } from './analysis-input.js';
 import { EXIT_FOUND, EXIT_OK, EXIT_USAGE, UsageError, type CliIo } from './io.js';
@@ -23,6 +32,8 @@ export interface AuditCliOptions extends AnalysisCliOptions {
   readonly strict: boolean;
   /** Colour in the table (a TTY without NO_COLOR); decided by the edge, passed in. */
   readonly color?: boolean;
+  /** Bulkhead's version, for SARIF's tool.driver.version. */
+  readonly version?: string;
 }
 
 /**
@@ -64,20 +75,18 @@ export async function audit(
     return EXIT_USAGE;
   }
   let model: Connectivity | undefined;
-  const result = runAudit(
-    AUDIT_CHECKS,
-    {
-      cluster: loaded.cluster,
-      objects: loaded.objects,
-      locate: loaded.locate,
-      model: () => (model ??= Connectivity.build(loaded.cluster, engineOptions)),
-      options: engineOptions,
-      settings: configuration.settings,
-    },
-    { config: configuration.config, today, ...(baseline !== undefined ? { baseline } : {}) },
-  );
+  const modelOf = (): Connectivity => (model ??= Connectivity.build(loaded.cluster, engineOptions));
+  const result = auditLoaded(loaded, modelOf, engineOptions, configuration.settings, {
+    config: configuration.config,
+    today,
+    ...(baseline !== undefined ? { baseline } : {}),
+  });
   const sources = new Map(input.sources);
   if (configuration.source) sources.set(configuration.source.file.name, configuration.source);
+  // The HTML report draws the reachability graph, from the model the checks built (or build it now).
+  const graph = GRAPH_FORMATS.includes(options.format)
+    ? buildReachGraph(modelOf(), result.findings, result.checks)
+    : undefined;
   io.stdout(
     renderAudit(
       {
@@ -85,6 +94,9 @@ export async function audit(
         diagnostics: [...configuration.diagnostics, ...input.diagnostics],
         sources,
         color: options.color ?? false,
+        baseDir: process.cwd(),
+        ...(graph !== undefined ? { graph } : {}),
+        ...(options.version !== undefined ? { toolVersion: options.version } : {}),
       },
       options.format,
     ),
@@ -105,6 +117,29 @@ export async function audit(
   if (threshold !== undefined && result.findings.some((f) => atOrAbove(f.severity, threshold)))
     return EXIT_FOUND;
   return EXIT_OK;
+}
+
+/** Audits loaded input: the catalog's checks over the objects, the cluster and its model (`model` builds it once). */
+export function auditLoaded(
+  loaded: Pick<LoadResult, 'cluster' | 'objects' | 'locate'>,
+  model: () => Connectivity,
+  engineOptions: ConnectivityOptions,
+  settings: AuditSettings,
+  runOptions: RunOptions,
+  checks: readonly Check[] = AUDIT_CHECKS,
+): AuditResult {
+  return runAudit(
+    checks,
+    {
+      cluster: loaded.cluster,
+      objects: loaded.objects,
+      locate: loaded.locate,
+      model,
+      options: engineOptions,
+      settings,
+    },
+    runOptions,
+  );
 }
 
 /** A baseline file written by --write-baseline: the fingerprints of accepted findings. */

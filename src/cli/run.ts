@@ -121,7 +121,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .action(async (paths: string[], options: AuditCliOptions) => {
       exitCode = await audit(
         paths,
-        { ...options, color: io.color ?? false },
+        { ...options, color: io.color ?? false, version: VERSION },
         io,
         io.today?.() ?? new Date().toISOString().slice(0, 10),
       );

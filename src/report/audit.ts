@@ -1,41 +1,36 @@
-// Renders audit results. `json` is DESIGN.md's contract: {findings: [...], checks: [...]}.
+// Renders audit results in every format. `json` is DESIGN.md's contract: {findings: [...], checks: [...]}.
 
-import type { Diagnostic } from '../core/diagnostics.js';
-import type { AuditResult } from '../core/audit/run.js';
-import type { CheckInfo, Finding } from '../core/audit/types.js';
-import { diagnosticsJson, type PositionLookup } from './diagnostics.js';
+import type { CheckInfo } from '../core/audit/types.js';
+import { findingLocation, type AuditReport } from './audit-common.js';
+import { renderAuditHtml } from './audit-html.js';
+import { renderAuditJunit } from './audit-junit.js';
+import { renderAuditMarkdown } from './audit-markdown.js';
+import { renderAuditSarif } from './audit-sarif.js';
+import { renderAuditTable } from './audit-table.js';
+import { diagnosticsJson } from './diagnostics.js';
 
-export const AUDIT_FORMATS = ['table', 'json'] as const;
+export { findingLocation, type AuditReport } from './audit-common.js';
+
+export const AUDIT_FORMATS = ['table', 'json', 'sarif', 'junit', 'md', 'html'] as const;
 export type AuditFormat = (typeof AUDIT_FORMATS)[number];
 
-export interface AuditReport {
-  readonly result: AuditResult;
-  readonly diagnostics: readonly Diagnostic[];
-  readonly sources: ReadonlyMap<string, PositionLookup>;
-  /** Colour output (a TTY without NO_COLOR). */
-  readonly color: boolean;
-}
-
-/** file, line and column of a finding (line/column absent when the input has no positions, e.g. JSON). */
-export function findingLocation(
-  f: Finding,
-  sources: ReadonlyMap<string, PositionLookup>,
-): { file: string; line?: number; column?: number } {
-  const source = sources.get(f.location.file);
-  const position =
-    f.location.range !== undefined && source !== undefined ? source.position(f.location.range[0]) : undefined;
-  return {
-    file: f.location.file,
-    ...(position !== undefined ? { line: position.line, column: position.column } : {}),
-  };
-}
+/** Formats that draw the reachability graph (the CLI builds the model for them even when no check needs it). */
+export const GRAPH_FORMATS: readonly AuditFormat[] = ['html'];
 
 export function renderAudit(report: AuditReport, format: AuditFormat): string {
   switch (format) {
     case 'json':
       return renderJson(report);
     case 'table':
-      return renderText(report);
+      return renderAuditTable(report);
+    case 'sarif':
+      return renderAuditSarif(report);
+    case 'junit':
+      return renderAuditJunit(report);
+    case 'md':
+      return renderAuditMarkdown(report);
+    case 'html':
+      return renderAuditHtml(report);
   }
 }
 
@@ -76,18 +71,6 @@ function renderJson(report: AuditReport): string {
     null,
     2,
   )}\n`;
-}
-
-/** A plain listing, one finding a line; the grouped table replaces it. */
-function renderText(report: AuditReport): string {
-  const lines = report.result.findings.map((f) => {
-    const where = findingLocation(f, report.sources);
-    const at = where.line !== undefined ? `${where.file}:${where.line}:${where.column}` : where.file;
-    return `${at}: ${f.severity} ${f.check} ${f.title}: ${f.message}`;
-  });
-  const { findings, suppressed, checks } = report.result;
-  lines.push(`${findings.length} finding(s), ${suppressed.length} suppressed, ${checks.length} checks run`);
-  return `${lines.join('\n')}\n`;
 }
 
 /** The catalog alone (`--list-checks`). */
