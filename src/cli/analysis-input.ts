@@ -1,6 +1,10 @@
 // What every analysing command does with its input: read and load the manifests, turn the shared options into
 // engine options, and report the input's diagnostics once, saying what became of the analysis.
 
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { combineLoads } from '../compose/combine.js';
+import { isComposeFile, loadCompose } from '../compose/load-compose.js';
 import { hasErrors, type Diagnostic } from '../core/diagnostics.js';
 import type { ConnectivityOptions, HostNetworkPods, IpBlockPods } from '../core/engine/connectivity.js';
 import { AddressSet, parseCidr } from '../core/model/address-set.js';
@@ -82,6 +86,22 @@ export async function loadInput(
   verbose: boolean,
 ): Promise<{ readonly loaded: LoadResult; readonly input: InputReport }> {
   const read = await readSources(paths, io.readStdin);
-  const loaded = loadCluster(read.files);
+  // Compose files (by name, or a top-level `services:` without `kind:`) go to the Compose loader, the rest to
+  // the Kubernetes one; a directory may hold both. Compose variables come from no environment (see load-compose).
+  const compose = read.files.filter(isComposeFile);
+  const manifests = read.files.filter((f) => !compose.includes(f));
+  const loads = [loadCluster(manifests)];
+  if (compose.length > 0)
+    loads.push(loadCompose(compose, { readFile: readOptionalFile, stdinDirectory: basename(process.cwd()) }));
+  const loaded = combineLoads(loads);
   return { loaded, input: new InputReport([read], [loaded], verbose) };
+}
+
+/** A file named by a Compose `extends.file` outside the given paths; undefined when it cannot be read. */
+function readOptionalFile(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
 }

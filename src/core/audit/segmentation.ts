@@ -93,6 +93,12 @@ const SEG_SENSITIVE_NAMESPACE: CheckInfo = {
   mappings: {},
 };
 
+/**
+ * Compose services are segmented by their Docker networks (BH-CMP-007), not by NetworkPolicy: the default-deny and
+ * isolation checks do not apply to them.
+ */
+const COMPOSE_KIND = 'ComposeService';
+
 function namespaceRecord(context: AuditContext, namespace: string): ObjectRecord | undefined {
   return recordOf(context, 'Namespace', '', namespace);
 }
@@ -109,7 +115,9 @@ function isDefaultDeny(policy: NetworkPolicy, direction: 'ingress' | 'egress'): 
 function defaultDenyFindings(direction: 'ingress' | 'egress', info: CheckInfo) {
   return (context: AuditContext): Finding[] => {
     const out: Finding[] = [];
-    const namespaces = [...new Set(context.cluster.workloads.map((w) => w.namespace))].sort();
+    const namespaces = [
+      ...new Set(context.cluster.workloads.filter((w) => w.kind !== COMPOSE_KIND).map((w) => w.namespace)),
+    ].sort();
     for (const namespace of namespaces) {
       const covered = context.cluster.networkPolicies.some(
         (p) => p.namespace === namespace && isDefaultDeny(p, direction),
@@ -143,7 +151,7 @@ function unrestrictedFindings(context: AuditContext): Finding[] {
   const model = context.model();
   const out: Finding[] = [];
   context.cluster.workloads.forEach((w, i) => {
-    if (model.isIngressIsolated(i) || model.isEgressIsolated(i)) return;
+    if (w.kind === COMPOSE_KIND || model.isIngressIsolated(i) || model.isEgressIsolated(i)) return;
     const record = workloadRecord(context, w);
     if (record === undefined) return;
     out.push(
