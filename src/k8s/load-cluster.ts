@@ -36,6 +36,15 @@ export interface LoadResult {
   readonly locate: Locate;
 }
 
+/** Built-in kinds that have no namespace: their objects get namespace `''`, whatever the manifest says. */
+const CLUSTER_SCOPED_KINDS = new Set([
+  'Namespace', 'Node', 'ClusterRole', 'ClusterRoleBinding', 'PersistentVolume', 'StorageClass',
+  'CustomResourceDefinition', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration',
+  'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding', 'PriorityClass', 'IngressClass',
+  'RuntimeClass', 'CSIDriver', 'CSINode', 'VolumeAttachment', 'APIService', 'PodSecurityPolicy',
+  'CertificateSigningRequest', 'ClusterIssuer',
+]);
+
 /** Kinds that are Kubernetes objects but play no part in reachability: read, and skipped without a note. */
 const IRRELEVANT_KINDS = new Set([
   'ConfigMap',
@@ -238,7 +247,7 @@ class ClusterBuilder {
       );
       return undefined;
     }
-    const clusterScoped = reader.kind === 'Namespace' || ADMIN_KINDS.has(reader.kind);
+    const clusterScoped = CLUSTER_SCOPED_KINDS.has(reader.kind) || ADMIN_KINDS.has(reader.kind);
     if (
       !clusterScoped &&
       namespaceValue !== undefined &&
