@@ -12,6 +12,7 @@ import {
   type Node,
 } from 'yaml';
 import type { Diagnostic, DiagnosticSeverity, SourceRange } from '../core/diagnostics.js';
+import { JsonPositions } from './json-positions.js';
 import type { SourceFile } from './read-sources.js';
 
 export type PathSegment = string | number;
@@ -22,6 +23,10 @@ export class SourceDocument {
   private lines: LineCounter | undefined;
 
   constructor(readonly file: SourceFile) {}
+
+  /** Set when the file was read as JSON: its positions come from a JSON index, not from YAML documents. */
+  private jsonPositions: JsonPositions | undefined;
+  json = false;
 
   /** True once the YAML documents exist (always for YAML input; for JSON only after a diagnostic needed them). */
   get parsed(): boolean {
@@ -55,6 +60,10 @@ export class SourceDocument {
 
   /** The source range of the value (or, with `key`, of the key) at `path` in document `doc`. */
   rangeOf(doc: number, path: readonly PathSegment[], key = false): SourceRange | undefined {
+    if (this.json) {
+      this.jsonPositions ??= new JsonPositions(this.file.text);
+      return this.jsonPositions.rangeOf(path, key);
+    }
     const document = this.yamlDocuments()[doc];
     if (document === undefined) return undefined;
     let node: unknown = document.contents;
@@ -280,6 +289,7 @@ export function splitObjects(file: SourceFile, options: { readonly defaultKind?:
       ok = false;
     }
     if (ok) {
+      source.json = true;
       addValue(parsed, 0, []);
       return { source, objects, diagnostics };
     }

@@ -275,6 +275,31 @@ function sensitiveFindings(context: AuditContext): Finding[] {
   const out: Finding[] = [];
   const model = context.model();
   const workloads = context.cluster.workloads;
+  // One representative workload per class: a class's members are reached by exactly the same workloads.
+  const members = new Map<number, number[]>();
+  workloads.forEach((_, i) => {
+    const c = model.classOf(i);
+    const list = members.get(c);
+    if (list === undefined) members.set(c, [i]);
+    else list.push(i);
+  });
+  const classes = [...members.entries()];
+  /** Workload indices reaching class `c` on the port, memoised per (class, port, protocol). */
+  const reachers = new Map<string, number[]>();
+  const reachersOf = (c: number, protocol: Protocol, port: number): number[] => {
+    const key = `${c}/${protocol}/${port}`;
+    let list = reachers.get(key);
+    if (list === undefined) {
+      list = [];
+      for (const [source, sourceMembers] of classes) {
+        if (!model.connectionOfId(model.classPairId(source, c)).allows(protocol, port)) continue;
+        list.push(...sourceMembers);
+      }
+      list.sort((a, b) => a - b); // workload order, for stable examples in messages
+      reachers.set(key, list);
+    }
+    return list;
+  };
   workloads.forEach((w, wi) => {
     const record = workloadObject(context, w);
     if (record === undefined) return;
@@ -285,8 +310,8 @@ function sensitiveFindings(context: AuditContext): Finding[] {
       seen.add(`${cp.port}/${cp.protocol}`);
       const port = PortSet.range(cp.port, cp.port);
       const external = !externalReach(model, wi, cp.protocol, port).isEmpty();
-      const others = workloads.filter(
-        (v, vi) => v.namespace !== w.namespace && model.between(vi, wi).allows(cp.protocol, cp.port),
+      const others = reachersOf(model.classOf(wi), cp.protocol, cp.port).filter(
+        (vi) => vi !== wi && workloads[vi]!.namespace !== w.namespace,
       );
       if (!external && others.length === 0) continue;
       const from = [
@@ -295,7 +320,7 @@ function sensitiveFindings(context: AuditContext): Finding[] {
           ? [
               `${others.length} workload(s) of other namespaces (e.g. ${others
                 .slice(0, 3)
-                .map((v) => v.id)
+                .map((v) => workloads[v]!.id)
                 .join(', ')})`,
             ]
           : []),

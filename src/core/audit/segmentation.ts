@@ -24,8 +24,6 @@ const SEG_NO_DEFAULT_DENY_INGRESS: CheckInfo = {
   ],
   mappings: {
     kubescape: ['C-0260', 'C-0030'],
-    polaris: ['missingNetworkPolicy'],
-    'kube-score': ['Pod NetworkPolicy'],
   },
 };
 
@@ -167,46 +165,32 @@ function unrestrictedFindings(context: AuditContext): Finding[] {
   return out;
 }
 
-/** Reach counted per class pair: workloads of one class reach the same workloads. */
+/** How many other workloads each one reaches, from the model's class-level count. */
 function lateralFindings(context: AuditContext): Finding[] {
   const model = context.model();
   const workloads = context.cluster.workloads;
   const others = workloads.length - 1;
   if (others < 2) return [];
   const threshold = context.settings.lateralMovementShare;
-  const byClass = new Map<number, number[]>();
-  workloads.forEach((_, i) => {
-    const c = model.classOf(i);
-    const list = byClass.get(c);
-    if (list === undefined) byClass.set(c, [i]);
-    else list.push(i);
-  });
-  const classes = [...byClass.entries()];
+  const reached = model.reachableCounts();
   const out: Finding[] = [];
-  for (const [sourceClass, members] of classes) {
-    let reached = 0;
-    for (const [destinationClass, targets] of classes) {
-      const conn = model.connectionOfId(model.classPairId(sourceClass, destinationClass));
-      if (conn.isEmpty()) continue;
-      reached += destinationClass === sourceClass ? targets.length - 1 : targets.length;
-    }
-    if (reached / others <= threshold) continue;
-    for (const i of members) {
-      if (!model.isEgressIsolated(i) && !model.isIngressIsolated(i)) continue; // BH-SEG-003 reports these
-      const w = workloads[i]!;
-      const record = workloadRecord(context, w);
-      if (record === undefined) continue;
-      out.push(
-        finding(
-          context,
-          SEG_LATERAL,
-          record,
-          [],
-          `${w.id} can open connections to ${reached} of the ${others} other workloads (${Math.round((reached / others) * 100)}%, threshold ${Math.round(threshold * 100)}%)`,
-        ),
-      );
-    }
-  }
+  workloads.forEach((w, i) => {
+    const count = reached[i]!;
+    if (count / others <= threshold) return;
+    // Workloads no policy restricts at all are BH-SEG-003's; Compose services are segmented by networks.
+    if (w.kind === COMPOSE_KIND || (!model.isEgressIsolated(i) && !model.isIngressIsolated(i))) return;
+    const record = workloadRecord(context, w);
+    if (record === undefined) return;
+    out.push(
+      finding(
+        context,
+        SEG_LATERAL,
+        record,
+        [],
+        `${w.id} can open connections to ${count} of the ${others} other workloads (${Math.round((count / others) * 100)}%, threshold ${Math.round(threshold * 100)}%)`,
+      ),
+    );
+  });
   return out;
 }
 

@@ -240,6 +240,40 @@ export class Connectivity {
     return this.table.get(this.classToExternalId(this.classOfWorkload[src]!, external));
   }
 
+  /**
+   * For every workload, how many other workloads it can open at least one connection to. Counted per class pair
+   * (members of a class reach the same workloads), in the same tiled loop as `stats()`.
+   */
+  reachableCounts(): Int32Array {
+    const classes = this.classSizes.length;
+    const sizes = this.classSizes;
+    const NONE = ConnTable.NONE_ID;
+    const ALL = ConnTable.ALL_ID;
+    const perClass = new Int32Array(classes);
+    const TILE = 256;
+    for (let s0 = 0; s0 < classes; s0 += TILE) {
+      const s1 = Math.min(classes, s0 + TILE);
+      for (let d0 = 0; d0 < classes; d0 += TILE) {
+        const d1 = Math.min(classes, d0 + TILE);
+        for (let s = s0; s < s1; s++) {
+          const egress = this.egressRows[s];
+          let reached = 0;
+          for (let d = d0; d < d1; d++) {
+            const a = egress === undefined ? ALL : egress[d]!;
+            if (a === NONE) continue;
+            const ingress = this.ingressRows[d];
+            const b = ingress === undefined ? ALL : ingress[s]!;
+            if (b === NONE) continue;
+            if (a !== ALL && b !== ALL && a !== b && this.table.intersect(a, b) === NONE) continue;
+            reached += s === d ? sizes[d]! - 1 : sizes[d]!;
+          }
+          perClass[s] = perClass[s]! + reached;
+        }
+      }
+    }
+    return Int32Array.from(this.workloads, (_, i) => perClass[this.classOfWorkload[i]!]!);
+  }
+
   stats(): ConnectivityStats {
     const classes = this.classSizes.length;
     const sizes = this.classSizes;
