@@ -2,7 +2,7 @@
 // reference evaluator, and a scaling table; prints markdown tables and writes bench/results/latest.json.
 //
 // Options: --quick (small sizes, a smoke test), --seed N (default 20261122), --runs N (headline repetitions,
-// default 3), --sample N (naive-evaluator pairs, default 1500), --only headline,compare,scaling,explain,diff,
+// default 3), --sample N (naive-evaluator pairs, default 1500), --only headline,compare,scaling,explain,diff,audit,
 // --no-build.
 //
 // Peak RSS of a child: `/usr/bin/time -v` (Debian package `time`) reports the child's ru_maxrss as "Maximum resident
@@ -51,7 +51,7 @@ function parseOptions(argv: readonly string[]): Options {
     seed: Number(value('--seed') ?? 20261122),
     runs: Number(value('--runs') ?? (quick ? 1 : 3)),
     sample: Number(value('--sample') ?? (quick ? 200 : 1500)),
-    only: new Set((value('--only') ?? 'headline,compare,scaling,explain,diff').split(',')),
+    only: new Set((value('--only') ?? 'headline,compare,scaling,explain,diff,audit').split(',')),
     build: !argv.includes('--no-build'),
   };
 }
@@ -610,6 +610,51 @@ async function diffBench(dir: string, options: Options): Promise<DiffBench> {
   };
 }
 
+// ---- (f) audit ------------------------------------------------------------------------------------------------
+
+interface AuditBench {
+  readonly size: Size;
+  readonly resources: number;
+  readonly runs: CliRun[];
+  readonly medianWallSeconds: number;
+  readonly findings: number;
+  readonly targetSeconds: number;
+}
+
+/** `audit FILE --format json` with every check on 10,000 generated resources (JSON, as `kubectl get -o json`). */
+async function auditBench(dir: string, options: Options): Promise<AuditBench> {
+  const size = options.quick
+    ? { workloads: 1250, namespaces: 125, policies: 625 }
+    : { workloads: 6250, namespaces: 625, policies: 3125 };
+  const file = clusterFile(dir, size, options.seed);
+  const runs: CliRun[] = [];
+  let findings = 0;
+  for (let i = 0; i < options.runs; i++) {
+    await waitForQuiet();
+    const run = await spawnCli(['audit', file, '--format', 'json'], false);
+    log(`audit run ${i + 1}/${options.runs}: ${describeRun(run)}`);
+    runs.push(run);
+  }
+  // Count findings once, in process, from the same command's output.
+  const counted = spawnSync(
+    process.execPath,
+    [join(ROOT, 'bin', 'bulkhead.js'), 'audit', file, '--format', 'json'],
+    {
+      encoding: 'utf8',
+      maxBuffer: 1 << 30,
+    },
+  );
+  findings = (JSON.parse(counted.stdout) as { findings: unknown[] }).findings.length;
+  return {
+    size,
+    resources: size.workloads + size.namespaces + size.policies,
+    runs,
+    medianWallSeconds: median(runs.map((r) => r.wallSeconds)),
+    findings,
+    targetSeconds: 3,
+  };
+}
+
 // ---- reporting ------------------------------------------------------------------------------------------------
 
 function median(values: readonly number[]): number {
@@ -697,6 +742,20 @@ function diffTable(d: DiffBench): string {
   ].join('\n');
 }
 
+function auditTable(a: AuditBench): string {
+  const rss = Math.max(...a.runs.map((r) => r.peakRssMiB ?? Number.NaN)) || undefined;
+  return [
+    `Audit: ${a.resources} resources (${a.size.workloads} workloads, ${a.size.namespaces} namespaces, ${a.size.policies} policies), every check (median of ${a.runs.length} child runs)`,
+    '',
+    '| measure | measured | target | verdict |',
+    '|---|---|---|---|',
+    `| wall time (\`audit --format json\`) | ${fmtSeconds(a.medianWallSeconds)} (runs: ${a.runs.map((r) => r.wallSeconds.toFixed(2)).join(', ')}) | < ${a.targetSeconds} s | ${verdict(a.medianWallSeconds, a.targetSeconds, true)} |`,
+    `| peak RSS | ${fmtMiB(rss)} | | |`,
+    `| findings | ${a.findings} | | |`,
+    '',
+  ].join('\n');
+}
+
 function scalingTable(rows: readonly ScalingRow[]): string {
   const lines = [
     'Scaling (namespaces = workloads/10, policies = workloads/2; one child process per row)',
@@ -731,7 +790,7 @@ async function main(): Promise<void> {
   log(
     `machine: ${machine.nproc} CPUs, ${machine.cpuModel}, node ${machine.node}; peak RSS via ${machine.rssMethod}`,
   );
-  const needsCli = options.only.has('headline') || options.only.has('scaling') || options.only.has('diff');
+  const needsCli = ['headline', 'scaling', 'diff', 'audit'].some((part) => options.only.has(part));
   if (needsCli && options.build) buildIfStale();
   const dir = join(tmpdir(), 'bulkhead-bench');
   mkdirSync(dir, { recursive: true });
@@ -741,6 +800,7 @@ async function main(): Promise<void> {
   const scaled = options.only.has('scaling') ? await scaling(dir, options) : undefined;
   const explained = options.only.has('explain') ? await explainBench(options) : undefined;
   const diffed = options.only.has('diff') ? await diffBench(dir, options) : undefined;
+  const audited = options.only.has('audit') ? await auditBench(dir, options) : undefined;
 
   const markdown = [
     head ? headlineTable(head) : '',
@@ -748,6 +808,7 @@ async function main(): Promise<void> {
     scaled ? scalingTable(scaled) : '',
     explained ? explainTable(explained) : '',
     diffed ? diffTable(diffed) : '',
+    audited ? auditTable(audited) : '',
   ]
     .filter(Boolean)
     .join('\n');
@@ -763,6 +824,7 @@ async function main(): Promise<void> {
     scaling: scaled,
     explain: explained,
     diff: diffed,
+    audit: audited,
     benchSeconds: (performance.now() - started) / 1000,
   };
   writeFileSync(join(RESULTS, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
@@ -775,6 +837,7 @@ async function main(): Promise<void> {
     ...(scaled ?? []).map((r) => r.run),
     ...(diffed?.diffRuns ?? []),
     ...(diffed?.reachRuns ?? []),
+    ...(audited?.runs ?? []),
   ].some((r) => !r.ok);
   if (failed) process.exitCode = 1;
 }
