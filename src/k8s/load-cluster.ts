@@ -38,11 +38,27 @@ export interface LoadResult {
 
 /** Built-in kinds that have no namespace: their objects get namespace `''`, whatever the manifest says. */
 const CLUSTER_SCOPED_KINDS = new Set([
-  'Namespace', 'Node', 'ClusterRole', 'ClusterRoleBinding', 'PersistentVolume', 'StorageClass',
-  'CustomResourceDefinition', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration',
-  'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding', 'PriorityClass', 'IngressClass',
-  'RuntimeClass', 'CSIDriver', 'CSINode', 'VolumeAttachment', 'APIService', 'PodSecurityPolicy',
-  'CertificateSigningRequest', 'ClusterIssuer',
+  'Namespace',
+  'Node',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'PersistentVolume',
+  'StorageClass',
+  'CustomResourceDefinition',
+  'MutatingWebhookConfiguration',
+  'ValidatingWebhookConfiguration',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
+  'PriorityClass',
+  'IngressClass',
+  'RuntimeClass',
+  'CSIDriver',
+  'CSINode',
+  'VolumeAttachment',
+  'APIService',
+  'PodSecurityPolicy',
+  'CertificateSigningRequest',
+  'ClusterIssuer',
 ]);
 
 /** Kinds that are Kubernetes objects but play no part in reachability: read, and skipped without a note. */

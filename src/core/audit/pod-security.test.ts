@@ -337,6 +337,21 @@ const cases: Case[] = [
     expected: [],
   },
   {
+    // Trivy KSV-0030's bad example: a type the API does not know confines nothing.
+    id: 'BH-POD-012',
+    name: 'an invalid seccomp type is no profile',
+    objects: [
+      pod({ securityContext: { seccompProfile: { type: 'LocalPort', localhostProfile: 'p.json' } } }),
+    ],
+    expected: [['spec.containers.0.securityContext.seccompProfile.type', 'medium']],
+  },
+  {
+    id: 'BH-POD-012',
+    name: 'seccomp types are case-sensitive',
+    objects: [pod({}, { securityContext: { seccompProfile: { type: 'runtimedefault' } } })],
+    expected: [['spec.securityContext.seccompProfile.type', 'medium']],
+  },
+  {
     id: 'BH-POD-013',
     name: 'default service account, token mounted',
     objects: [pod()],

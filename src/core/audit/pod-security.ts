@@ -278,7 +278,8 @@ const POD_SECCOMP: CheckInfo = {
   rationale:
     'Without a seccomp profile every system call is open to the container, including the rarely needed ones most ' +
     'kernel exploits use. Kubernetes runs containers Unconfined unless seccompProfile is set (the kubelet\u2019s ' +
-    'SeccompDefault is off by default), so unset and Unconfined are reported alike. The container\u2019s ' +
+    'SeccompDefault is off by default), so unset and Unconfined are reported alike, and so is a type other than ' +
+    'RuntimeDefault, Localhost or Unconfined (the API rejects it). The container\u2019s ' +
     'seccompProfile overrides the pod\u2019s. The seccomp annotations removed in Kubernetes 1.27 are not read. ' +
     'Linux only.',
   remediation:
@@ -286,7 +287,6 @@ const POD_SECCOMP: CheckInfo = {
   references: ['CIS 5.7.2', NSA_POD_SECURITY, 'MITRE ATT&CK T1611'],
   mappings: {
     kubescape: ['C-0210', 'C-0055'],
-    polaris: ['linuxHardening'],
     'kube-score': ['Container Seccomp Profile'],
     checkov: ['CKV_K8S_31'],
     trivy: ['KSV-0030'],
@@ -739,6 +739,16 @@ function checkSeccomp(context: AuditContext): Finding[] {
         c.pod.object,
         type.path,
         `${describeContainer(c)} runs with seccomp profile Unconfined`,
+      );
+    // SeccompProfile.type is an enum: "RuntimeDefault", "Localhost" or "Unconfined" (case-sensitive); any other value
+    // is rejected by API validation, so it confines nothing.
+    if (type.value !== 'RuntimeDefault' && type.value !== 'Localhost')
+      return finding(
+        context,
+        POD_SECCOMP,
+        c.pod.object,
+        type.path,
+        `${describeContainer(c)} sets seccomp profile type ${JSON.stringify(type.value)}, which is not a valid type (RuntimeDefault, Localhost or Unconfined): no profile is in effect`,
       );
     return undefined;
   });

@@ -44,7 +44,11 @@ export function selectsWorkload(service: Service, workload: Workload): boolean {
  * name, number or target port is the one asked for. A named target port resolves against the workload's TCP
  * container ports; a numbered one counts only if the workload has a container port with that number.
  */
-export function targetPorts(service: Service, wanted: number | string | undefined, workload: Workload): PortSet {
+export function targetPorts(
+  service: Service,
+  wanted: number | string | undefined,
+  workload: Workload,
+): PortSet {
   const chosen =
     wanted === undefined
       ? service.ports
