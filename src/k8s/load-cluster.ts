@@ -61,6 +61,26 @@ const CLUSTER_SCOPED_KINDS = new Set([
   'ClusterIssuer',
 ]);
 
+/** Kinds the loader models (workloads, namespaces, policies, Services, Ingress/Route): they must be named. */
+const KNOWN_KINDS = new Set([
+  'Pod',
+  'Deployment',
+  'ReplicaSet',
+  'ReplicationController',
+  'StatefulSet',
+  'DaemonSet',
+  'Job',
+  'CronJob',
+  'Namespace',
+  'NetworkPolicy',
+  'Service',
+  'Ingress',
+  'Route',
+  'AdminNetworkPolicy',
+  'BaselineAdminNetworkPolicy',
+  'ClusterNetworkPolicy',
+]);
+
 /** Kinds that are Kubernetes objects but play no part in reachability: read, and skipped without a note. */
 const IRRELEVANT_KINDS = new Set([
   'ConfigMap',
@@ -145,6 +165,9 @@ class ClusterBuilder {
   private readonly skippedKinds = new Map<string, { count: number; first: NamedObject }>();
 
   constructor(private readonly diagnostics: Diagnostic[]) {}
+
+  /** The first nameless object of each kind that is not Kubernetes' own (noted, then skipped). */
+  private readonly unnamed = new Map<string, ObjectReader>();
 
   /** Every object accepted, with where it came from. */
   readonly records: [ObjectRecord, ManifestObject][] = [];
@@ -240,9 +263,18 @@ class ClusterBuilder {
         'selfLink',
       ],
     );
-    const name = reader.string(['metadata', 'name'], true);
+    // Kinds that are not Kubernetes' own (a scanner's or an operator's objects) may come without a name: they are
+    // skipped with the UNKNOWN_KIND note, not reported as broken.
+    const required =
+      KNOWN_KINDS.has(reader.kind) ||
+      IRRELEVANT_KINDS.has(reader.kind) ||
+      CLUSTER_SCOPED_KINDS.has(reader.kind);
+    const name = reader.string(['metadata', 'name'], required);
     const namespaceValue = reader.string(['metadata', 'namespace']);
-    if (name === undefined) return undefined;
+    if (name === undefined) {
+      if (!required && !this.unnamed.has(reader.kind)) this.unnamed.set(reader.kind, reader);
+      return undefined;
+    }
     // An invalid name does not change what an object means, so it is analysed; the API server would refuse it.
     if (!isDns1123Subdomain(name) && reader.kind !== 'Namespace') {
       reader.report(
@@ -360,6 +392,16 @@ class ClusterBuilder {
   }
 
   finish(): Cluster {
+    for (const [kind, reader] of this.unnamed) {
+      if (this.skippedKinds.has(kind)) continue;
+      reader.report(
+        'UNKNOWN_KIND',
+        'info',
+        ['kind'],
+        `objects of kind ${kind} found (without metadata.name); they play no part in the analysis and are skipped`,
+        'Nothing to do if this kind does not run pods.',
+      );
+    }
     for (const [kind, { count, first }] of this.skippedKinds) {
       if (IRRELEVANT_KINDS.has(kind)) continue;
       first.reader.report(
