@@ -19,6 +19,11 @@ export interface AnalysisCliOptions {
   readonly hostNetwork?: HostNetworkPods;
   readonly podCidr: readonly string[];
   readonly verbose: boolean;
+  /**
+   * Compose profiles to enable (`--profile`, repeatable): services without profiles plus those of these profiles
+   * are analysed, as `docker compose --profile` runs them. None given: every service, profiles or not.
+   */
+  readonly profile?: readonly string[];
 }
 
 /** Engine options from the command line; a malformed --pod-cidr is a usage error. */
@@ -83,7 +88,7 @@ export class InputReport {
 export async function loadInput(
   paths: readonly string[],
   io: CliIo,
-  verbose: boolean,
+  options: Pick<AnalysisCliOptions, 'verbose' | 'profile'>,
 ): Promise<{ readonly loaded: LoadResult; readonly input: InputReport }> {
   const read = await readSources(paths, io.readStdin);
   // Compose files (by name, or a top-level `services:` without `kind:`) go to the Compose loader, the rest to
@@ -92,9 +97,15 @@ export async function loadInput(
   const manifests = read.files.filter((f) => !compose.includes(f));
   const loads = [loadCluster(manifests)];
   if (compose.length > 0)
-    loads.push(loadCompose(compose, { readFile: readOptionalFile, stdinDirectory: basename(process.cwd()) }));
+    loads.push(
+      loadCompose(compose, {
+        readFile: readOptionalFile,
+        stdinDirectory: basename(process.cwd()),
+        ...(options.profile !== undefined && options.profile.length > 0 ? { profiles: options.profile } : {}),
+      }),
+    );
   const loaded = combineLoads(loads);
-  return { loaded, input: new InputReport([read], [loaded], verbose) };
+  return { loaded, input: new InputReport([read], [loaded], options.verbose) };
 }
 
 /** A file named by a Compose `extends.file` outside the given paths; undefined when it cannot be read. */

@@ -69,7 +69,7 @@ export async function audit(
     return EXIT_USAGE;
   }
   const baseline = options.baseline === undefined ? undefined : await readBaseline(options.baseline);
-  const { loaded, input } = await loadInput(paths, io, options.verbose);
+  const { loaded, input } = await loadInput(paths, io, options);
   if (input.failed && options.strict) {
     input.print(io, 'nothing audited (--strict)');
     return EXIT_USAGE;

@@ -37,7 +37,7 @@ export async function explain(
   const paths = pairMode ? args.slice(2) : args;
   const scope = parseScope(options.port, options.protocol);
   const explainOptions: ExplainOptions = { ...analysisOptions(options), scope };
-  const { loaded, input } = await loadInput(paths, io, options.verbose);
+  const { loaded, input } = await loadInput(paths, io, options);
   // Diagnostics first: an unknown endpoint may well be an object the input could not load.
   input.print(io, 'objects with errors were left out of the analysis');
   const cluster = loaded.cluster;

@@ -25,7 +25,7 @@ export async function lint(paths: readonly string[], options: LintCliOptions, io
   }
   if (paths.length === 0) throw new UsageError('lint needs at least one PATH (file, directory or -)');
   const engineOptions = analysisOptions(options);
-  const { loaded, input } = await loadInput(paths, io, options.verbose);
+  const { loaded, input } = await loadInput(paths, io, options);
   if (input.failed && options.strict) {
     input.print(io, 'nothing linted (--strict)');
     return EXIT_USAGE;

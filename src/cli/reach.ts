@@ -16,7 +16,7 @@ export interface ReachOptions extends AnalysisCliOptions {
 export async function reach(paths: readonly string[], options: ReachOptions, io: CliIo): Promise<number> {
   const engineOptions = analysisOptions(options);
   const started = performance.now();
-  const { loaded, input } = await loadInput(paths, io, options.verbose);
+  const { loaded, input } = await loadInput(paths, io, options);
   const loadedAt = performance.now();
   if (input.failed && options.strict) {
     input.print(io, 'nothing analysed (--strict)');

@@ -149,8 +149,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
 }
 
 /**
- * The options every analysing command shares: how ipBlocks and hostNetwork pods are modelled, the pod range, and
- * informational notes.
+ * The options every analysing command shares: how ipBlocks and hostNetwork pods are modelled, the pod range,
+ * Compose profiles, and informational notes.
  */
 function withAnalysisOptions(command: Command): Command {
   return command
@@ -169,6 +169,12 @@ function withAnalysisOptions(command: Command): Command {
       ).choices(['node', 'pod']),
     )
     .option('--pod-cidr <cidr>', "the cluster's pod address range (repeatable)", collect, [] as string[])
+    .option(
+      '--profile <name>',
+      'Compose profile to enable (repeatable); none: every service',
+      collect,
+      [] as string[],
+    )
     .option('-v, --verbose', 'also print informational notes', false);
 }
 

@@ -11,7 +11,7 @@ export const STOREFRONT_DIR = join(PROJECT_ROOT, 'examples', 'storefront');
 /** The storefront's cluster and an empty report over its sources (no findings, no checks). */
 export async function loadStorefront(): Promise<{ cluster: Cluster; report: AuditReport }> {
   const io = { stdout: () => undefined, stderr: () => undefined, readStdin: async () => '' };
-  const { loaded, input } = await loadInput([STOREFRONT_DIR], io, false);
+  const { loaded, input } = await loadInput([STOREFRONT_DIR], io, { verbose: false });
   return {
     cluster: loaded.cluster,
     report: {
