@@ -5,7 +5,7 @@ import type { Connectivity } from '../engine/connectivity.js';
 import { selectsWorkload, targetPorts } from '../engine/ingress-exposure.js';
 import type { Service, Workload } from '../model/cluster.js';
 import { ConnSet, PortSet, type Protocol } from '../model/port-set.js';
-import { finding, recordOf, valueAt } from './objects.js';
+import { containersOf, finding, podSpecs, recordOf, valueAt } from './objects.js';
 import type { AuditContext, Check, CheckInfo, Finding, ObjectRecord, ValuePath } from './types.js';
 import { isRecord } from './values.js';
 
@@ -241,32 +241,28 @@ function serviceLikeRecord(service: Service): ObjectRecord {
   };
 }
 
-/** Container ports with a hostPort, with their paths. */
+/** Container ports with a hostPort (in any container of the pod spec), with their paths. */
 function hostPorts(
   record: ObjectRecord,
 ): { path: ValuePath; hostPort: number; containerPort: number; protocol: Protocol }[] {
   const out: { path: ValuePath; hostPort: number; containerPort: number; protocol: Protocol }[] = [];
-  const specPath: ValuePath =
-    record.kind === 'Pod'
-      ? ['spec']
-      : record.kind === 'CronJob'
-        ? ['spec', 'jobTemplate', 'spec', 'template', 'spec']
-        : ['spec', 'template', 'spec'];
-  const containers = valueAt(record.value, [...specPath, 'containers']);
-  if (!Array.isArray(containers)) return out;
-  containers.forEach((c: unknown, ci) => {
-    if (!isRecord(c) || !Array.isArray(c['ports'])) return;
-    (c['ports'] as unknown[]).forEach((p, pi) => {
-      if (!isRecord(p) || typeof p['hostPort'] !== 'number' || typeof p['containerPort'] !== 'number') return;
-      const protocol = p['protocol'] === 'UDP' || p['protocol'] === 'SCTP' ? p['protocol'] : 'TCP';
-      out.push({
-        path: [...specPath, 'containers', ci, 'ports', pi, 'hostPort'],
-        hostPort: p['hostPort'],
-        containerPort: p['containerPort'],
-        protocol,
+  for (const pod of podSpecs([record])) {
+    for (const container of containersOf(pod)) {
+      const ports = container.container['ports'];
+      if (!Array.isArray(ports)) continue;
+      ports.forEach((p: unknown, pi) => {
+        if (!isRecord(p) || typeof p['hostPort'] !== 'number' || typeof p['containerPort'] !== 'number')
+          return;
+        const protocol = p['protocol'] === 'UDP' || p['protocol'] === 'SCTP' ? p['protocol'] : 'TCP';
+        out.push({
+          path: [...container.path, 'ports', pi, 'hostPort'],
+          hostPort: p['hostPort'],
+          containerPort: p['containerPort'],
+          protocol,
+        });
       });
-    });
-  });
+    }
+  }
   return out;
 }
 
@@ -340,21 +336,15 @@ function sensitiveFindings(context: AuditContext): Finding[] {
   return out;
 }
 
+/** The path of the first container port `port` of the object's pod spec. */
 function containerPortPath(record: ObjectRecord, port: number): ValuePath | undefined {
-  const specPath: ValuePath =
-    record.kind === 'Pod'
-      ? ['spec']
-      : record.kind === 'CronJob'
-        ? ['spec', 'jobTemplate', 'spec', 'template', 'spec']
-        : ['spec', 'template', 'spec'];
-  const containers = valueAt(record.value, [...specPath, 'containers']);
-  if (!Array.isArray(containers)) return undefined;
-  for (let ci = 0; ci < containers.length; ci++) {
-    const ports = valueAt(containers[ci], ['ports']);
-    if (!Array.isArray(ports)) continue;
-    for (let pi = 0; pi < ports.length; pi++)
-      if (valueAt(ports[pi], ['containerPort']) === port)
-        return [...specPath, 'containers', ci, 'ports', pi, 'containerPort'];
+  for (const pod of podSpecs([record])) {
+    for (const container of containersOf(pod)) {
+      const ports = container.container['ports'];
+      if (!Array.isArray(ports)) continue;
+      const index = ports.findIndex((p) => valueAt(p, ['containerPort']) === port);
+      if (index >= 0) return [...container.path, 'ports', index, 'containerPort'];
+    }
   }
   return undefined;
 }
