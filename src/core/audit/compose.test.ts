@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadCompose } from '../../compose/load-compose.js';
 import { Connectivity } from '../engine/connectivity.js';
-import { composeChecks, parseImage } from './compose.js';
+import { composeChecks } from './compose.js';
+import { parseImage } from './images.js';
 import { DEFAULT_SETTINGS, type AuditContext } from './types.js';
 
 function audit(text: string): string[] {
@@ -95,8 +96,10 @@ describe('compose checks', () => {
       `services:\n  a:\n    image: nginx\n${HARDENED}    networks: [n]\n  b:\n    image: registry:5000/x/y:latest\n${HARDENED}    networks: [n]\n  c:\n    image: redis:7\n${HARDENED}    networks: [n]\n  d:\n    build: .\n${HARDENED}    networks: [n]\nnetworks:\n  n:\n`,
     );
     expect(found).toEqual(['BH-CMP-009 medium a 3', 'BH-CMP-009 medium b 8', 'BH-CMP-010 low c 13']);
+    // The reference is parsed as for Kubernetes images (src/core/audit/images.ts).
     expect(parseImage('registry:5000/a/b:1.2@sha256:ff')).toEqual({
-      repository: 'registry:5000/a/b',
+      registry: 'registry:5000',
+      repository: 'a/b',
       tag: '1.2',
       digest: 'sha256:ff',
     });

@@ -3,41 +3,12 @@
 import { finding } from './objects.js';
 import type { AuditContext, Check, CheckInfo, Finding, ObjectRecord } from './types.js';
 import { isRecord } from './values.js';
+import { parseImage } from './images.js';
+import { SENSITIVE_PORTS } from './ports.js';
 
 const KICS_NOT_BOUND = '451d79dc-0588-476a-ad03-3c7f0320abb3'; // Container Traffic Not Bound To Host Interface
 const KICS_HOST_NETWORK = '071a71ff-f868-47a4-ac0b-3c59e4ab5443'; // Shared Host Network Namespace
 const KICS_CAPABILITIES = 'ce76b7d0-9e77-464d-b86f-c5c48e03e22d'; // Container Capabilities Unrestricted
-
-/** Ports of databases, remote shells, container/cluster APIs and admin UIs: published to all, a high finding. */
-export const SENSITIVE_PORTS: ReadonlyMap<number, string> = new Map([
-  [22, 'SSH'],
-  [23, 'Telnet'],
-  [445, 'SMB'],
-  [1433, 'SQL Server'],
-  [1521, 'Oracle'],
-  [2375, 'Docker API'],
-  [2376, 'Docker API (TLS)'],
-  [2379, 'etcd'],
-  [3306, 'MySQL/MariaDB'],
-  [33060, 'MySQL X protocol'],
-  [3389, 'RDP'],
-  [5432, 'PostgreSQL'],
-  [5601, 'Kibana'],
-  [5672, 'AMQP'],
-  [5984, 'CouchDB'],
-  [6379, 'Redis'],
-  [6443, 'Kubernetes API'],
-  [8086, 'InfluxDB'],
-  [9000, 'admin UI (Portainer, MinIO)'],
-  [9042, 'Cassandra'],
-  [9090, 'Prometheus'],
-  [9200, 'Elasticsearch'],
-  [9300, 'Elasticsearch transport'],
-  [10250, 'kubelet'],
-  [11211, 'Memcached'],
-  [15672, 'RabbitMQ management'],
-  [27017, 'MongoDB'],
-]);
 
 /** Sockets of container runtimes: whoever can write them controls the host. */
 const RUNTIME_SOCKET =
@@ -329,29 +300,6 @@ const noNewPrivileges = serviceCheck(
     );
   },
 );
-
-/** `image` split into repository, tag and digest (`registry:5000/a/b:tag@sha256:...`). */
-export function parseImage(image: string): { repository: string; tag?: string; digest?: string } {
-  let rest = image;
-  let digest: string | undefined;
-  const at = rest.indexOf('@');
-  if (at >= 0) {
-    digest = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-  }
-  const slash = rest.lastIndexOf('/');
-  const colon = rest.lastIndexOf(':');
-  let tag: string | undefined;
-  if (colon > slash) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
-  }
-  return {
-    repository: rest,
-    ...(tag !== undefined ? { tag } : {}),
-    ...(digest !== undefined ? { digest } : {}),
-  };
-}
 
 const imageTag = serviceCheck(
   info(

@@ -6,56 +6,9 @@ import { selectsWorkload, targetPorts } from '../engine/ingress-exposure.js';
 import type { Service, Workload } from '../model/cluster.js';
 import { ConnSet, PortSet, type Protocol } from '../model/port-set.js';
 import { containersOf, finding, podSpecs, recordOf, valueAt } from './objects.js';
+import { PLAINTEXT_PORTS, SENSITIVE_PORTS } from './ports.js';
 import type { AuditContext, Check, CheckInfo, Finding, ObjectRecord, ValuePath } from './types.js';
 import { isRecord } from './values.js';
-
-/** Ports of services that should never face the internet or other tenants, with what they usually are. */
-export const SENSITIVE_PORTS: ReadonlyMap<number, string> = new Map([
-  [22, 'SSH'],
-  [23, 'Telnet'],
-  [2375, 'Docker API (plaintext)'],
-  [2376, 'Docker API'],
-  [2379, 'etcd'],
-  [2380, 'etcd peer'],
-  [3306, 'MySQL'],
-  [5432, 'PostgreSQL'],
-  [1433, 'SQL Server'],
-  [1521, 'Oracle'],
-  [27017, 'MongoDB'],
-  [6379, 'Redis'],
-  [11211, 'Memcached'],
-  [9042, 'Cassandra'],
-  [9200, 'Elasticsearch'],
-  [9300, 'Elasticsearch transport'],
-  [5984, 'CouchDB'],
-  [8086, 'InfluxDB'],
-  [9092, 'Kafka'],
-  [2181, 'ZooKeeper'],
-  [5672, 'AMQP'],
-  [15672, 'RabbitMQ management'],
-  [10250, 'kubelet API'],
-  [9100, 'node exporter metrics'],
-  [8500, 'Consul'],
-  [4040, 'Spark UI'],
-  [8088, 'Hadoop YARN'],
-]);
-
-/** Protocols that carry credentials and data in clear text where TLS is expected. */
-export const PLAINTEXT_PORTS: ReadonlyMap<number, string> = new Map([
-  [21, 'FTP'],
-  [23, 'Telnet'],
-  [25, 'SMTP'],
-  [80, 'HTTP'],
-  [110, 'POP3'],
-  [143, 'IMAP'],
-  [389, 'LDAP'],
-  [1883, 'MQTT'],
-  [2375, 'Docker API'],
-  [5672, 'AMQP'],
-  [6379, 'Redis'],
-  [8080, 'HTTP'],
-  [11211, 'Memcached'],
-]);
 
 const NET_EXPOSED: CheckInfo = {
   id: 'BH-NET-001',
