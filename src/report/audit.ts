@@ -34,6 +34,18 @@ export function renderAudit(report: AuditReport, format: AuditFormat): string {
   }
 }
 
+/** The tools of DESIGN.md's audit contract, in its order. */
+const MAPPING_TOOLS = [
+  'kubescape',
+  'polaris',
+  'kube-linter',
+  'kube-score',
+  'checkov',
+  'trivy',
+  'kics',
+  'cis',
+] as const;
+
 export function checkJson(c: CheckInfo): Record<string, unknown> {
   return {
     id: c.id,
@@ -43,7 +55,8 @@ export function checkJson(c: CheckInfo): Record<string, unknown> {
     rationale: c.rationale,
     remediation: c.remediation,
     references: c.references,
-    mappings: c.mappings,
+    // Every tool of the contract, with an empty list where no equivalent exists.
+    mappings: Object.fromEntries(MAPPING_TOOLS.map((tool) => [tool, c.mappings[tool] ?? []])),
   };
 }
 
