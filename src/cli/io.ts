@@ -8,6 +8,8 @@ export interface CliIo {
   readonly color?: boolean;
   /** Today as YYYY-MM-DD (exception expiry); the real date when absent. Tests pass a fixed one. */
   readonly today?: () => string;
+  /** The environment (DOCKER_HOST); process.env when absent. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** Exit codes shared by every command. */

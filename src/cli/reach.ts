@@ -5,18 +5,32 @@ import { Connectivity, type ConnectivityStats } from '../core/engine/connectivit
 import { listConnections } from '../core/engine/connection-list.js';
 import { renderConnections, type ConnectionFormat } from '../report/connections.js';
 import { analysisOptions, loadInput, type AnalysisCliOptions } from './analysis-input.js';
-import { EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
+import { loadDockerInput, renderDockerError } from './docker-input.js';
+import { EXIT_OK, EXIT_USAGE, UsageError, type CliIo } from './io.js';
 
 export interface ReachOptions extends AnalysisCliOptions {
   readonly format: ConnectionFormat;
   readonly stats: boolean;
   readonly strict: boolean;
+  /** Workloads from the live Docker inventory; the paths give policies only. */
+  readonly docker?: boolean;
+  readonly dockerSocket?: string;
 }
 
 export async function reach(paths: readonly string[], options: ReachOptions, io: CliIo): Promise<number> {
   const engineOptions = analysisOptions(options);
   const started = performance.now();
-  const { loaded, input } = await loadInput(paths, io, options);
+  if (options.dockerSocket !== undefined && options.docker !== true)
+    throw new UsageError('--docker-socket is only used with --docker');
+  if (paths.length === 0 && options.docker !== true)
+    throw new UsageError("missing required argument 'paths' (or --docker for the containers of this host)");
+  const read =
+    options.docker === true ? await loadDockerInput(paths, io, options) : await loadInput(paths, io, options);
+  if ('error' in read) {
+    io.stderr(renderDockerError(read.error));
+    return EXIT_USAGE;
+  }
+  const { loaded, input } = read;
   const loadedAt = performance.now();
   if (input.failed && options.strict) {
     input.print(io, 'nothing analysed (--strict)');

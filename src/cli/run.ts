@@ -32,12 +32,17 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
 
   withAnalysisOptions(program.command('reach'))
     .description('List who can talk to whom, on which ports (workloads and external address ranges).')
-    .argument('<paths...>', 'manifest files or directories (.yaml, .yml, .json; recursive); - reads stdin')
+    .argument('[paths...]', 'manifest files or directories (.yaml, .yml, .json; recursive); - reads stdin')
     .addOption(
       new Option('-f, --format <format>', 'output format').choices(CONNECTION_FORMATS).default('txt'),
     )
     .option('--stats', 'build the full model and print counts and time instead of the pair list', false)
     .option('--strict', 'analyse nothing when the input has errors', false)
+    .option('--docker', "workloads are this host's running containers (policies from the paths)", false)
+    .option(
+      '--docker-socket <path>',
+      'Docker socket (default: DOCKER_HOST=unix://..., else /var/run/docker.sock)',
+    )
     .action(
       async (
         paths: string[],
@@ -49,6 +54,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
           stats: boolean;
           strict: boolean;
           verbose: boolean;
+          docker: boolean;
+          dockerSocket?: string;
         },
       ) => {
         exitCode = await reach(paths, options, io);

@@ -56,11 +56,14 @@ function is(key: string, value: string): LabelSelector {
  *   container, Deny from outside addresses except to the ports the service publishes on the host;
  * - egress, only for services attached to `internal: true` networks alone (Docker gives those no route out), or with
  *   `network_mode: none`: Pass to containers sharing a network, Deny to everything else.
+ * `subjectPods` selects the workload's pods in its namespace: by default its Compose project and service labels
+ * (a service's replicas together); the live Docker inventory passes a selector of one container.
  */
 export function dockerNetworkPolicies(
   workload: Workload,
   net: ServiceNetworking,
   published: readonly { protocol: Protocol; first: number; last: number }[],
+  subjectPods: LabelSelector = composeServiceSelector(workload),
 ): AdminPolicy[] {
   if (net.hostNetwork) return [];
   const sharing: AdminPeer[] = net.networks.map((n) => ({
@@ -101,22 +104,27 @@ export function dockerNetworkPolicies(
       subject: {
         kind: 'pods',
         namespaceSelector: is('kubernetes.io/metadata.name', workload.namespace),
-        podSelector: {
-          requirements: [
-            {
-              key: 'com.docker.compose.project',
-              operator: 'In',
-              values: [workload.labels['com.docker.compose.project']!],
-            },
-            { key: 'com.docker.compose.service', operator: 'In', values: [workload.name] },
-          ],
-        },
+        podSelector: subjectPods,
       },
       ingress,
       egress,
       source: net.source,
     },
   ];
+}
+
+/** The pods of one Compose service: its project and service labels. */
+function composeServiceSelector(workload: Workload): LabelSelector {
+  return {
+    requirements: [
+      {
+        key: 'com.docker.compose.project',
+        operator: 'In',
+        values: [workload.labels['com.docker.compose.project']!],
+      },
+      { key: 'com.docker.compose.service', operator: 'In', values: [workload.name] },
+    ],
+  };
 }
 
 /** The ports of every protocol that are not published; 'any' when nothing is published. */
