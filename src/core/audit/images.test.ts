@@ -1,58 +1,15 @@
 // Unit tests of the images checks: tags, digests, the registry allowlist and Kubernetes' pull-policy defaulting.
 
 import { describe, expect, it } from 'vitest';
-import type { Cluster } from '../model/cluster.js';
+import { pod, runCheck, type Json } from './_test-support.js';
 import { effectivePullPolicy, imagesChecks, parseImage, registryAllowed } from './images.js';
-import {
-  DEFAULT_SETTINGS,
-  type AuditContext,
-  type AuditSettings,
-  type Finding,
-  type ObjectRecord,
-} from './types.js';
+import { DEFAULT_SETTINGS, type AuditSettings, type Finding, type ObjectRecord } from './types.js';
 
 const CHECKS = imagesChecks;
 let settings: AuditSettings = DEFAULT_SETTINGS;
 
-type Json = Record<string, unknown>;
-
-function record(kind: string, name: string, value: Json, namespace = 'default'): ObjectRecord {
-  const metadata = (value['metadata'] ?? {}) as Json;
-  return {
-    kind,
-    apiVersion: kind === 'Deployment' ? 'apps/v1' : 'v1',
-    namespace,
-    name,
-    value: { apiVersion: 'v1', kind, ...value, metadata: { name, namespace, ...metadata } },
-    annotations: (metadata['annotations'] ?? {}) as Record<string, string>,
-    source: { file: 'f.yaml' },
-  };
-}
-
-/** A Pod with one container `app`; `container` and `spec` are merged in. */
-function pod(container: Json = {}, spec: Json = {}, name = 'p'): ObjectRecord {
-  return record('Pod', name, {
-    spec: { containers: [{ name: 'app', image: 'nginx:1.27', ...container }], ...spec },
-  });
-}
-
-function context(...objects: ObjectRecord[]): AuditContext {
-  return {
-    cluster: {} as Cluster,
-    objects,
-    locate: (_object, path) => ({ file: 'f.yaml', path: path.join('.') }),
-    model: () => {
-      throw new Error('not used');
-    },
-    options: { ipBlockPods: 'match' },
-    settings,
-  };
-}
-
 function run(id: string, ...objects: ObjectRecord[]): Finding[] {
-  const check = CHECKS.find((c) => c.info.id === id);
-  if (check === undefined) throw new Error(`no check ${id}`);
-  return [...check.run(context(...objects))];
+  return runCheck(CHECKS, id, objects, settings);
 }
 
 /** A Pod whose container `app` uses `image`, with `extra` merged into the container. */

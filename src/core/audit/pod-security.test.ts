@@ -1,49 +1,12 @@
 // Unit tests of the pod-security checks: one positive and one negative case per check, and override semantics.
 
 import { describe, expect, it } from 'vitest';
-import type { Cluster } from '../model/cluster.js';
+import { auditContext, pod, record, runCheck } from './_test-support.js';
 import { podSecurityChecks } from './pod-security.js';
-import { DEFAULT_SETTINGS, type AuditContext, type Finding, type ObjectRecord } from './types.js';
-
-type Json = Record<string, unknown>;
-
-function record(kind: string, name: string, value: Json, namespace = 'default'): ObjectRecord {
-  const metadata = (value['metadata'] ?? {}) as Json;
-  return {
-    kind,
-    apiVersion: kind === 'Deployment' ? 'apps/v1' : 'v1',
-    namespace,
-    name,
-    value: { apiVersion: 'v1', kind, ...value, metadata: { name, namespace, ...metadata } },
-    annotations: (metadata['annotations'] ?? {}) as Record<string, string>,
-    source: { file: 'f.yaml' },
-  };
-}
-
-/** A Pod with one container `app`; `container` and `spec` are merged in. */
-function pod(container: Json = {}, spec: Json = {}, name = 'p'): ObjectRecord {
-  return record('Pod', name, {
-    spec: { containers: [{ name: 'app', image: 'nginx:1.27', ...container }], ...spec },
-  });
-}
-
-function context(...objects: ObjectRecord[]): AuditContext {
-  return {
-    cluster: {} as Cluster,
-    objects,
-    locate: (_object, path) => ({ file: 'f.yaml', path: path.join('.') }),
-    model: () => {
-      throw new Error('not used');
-    },
-    options: { ipBlockPods: 'match' },
-    settings: DEFAULT_SETTINGS,
-  };
-}
+import type { Finding, ObjectRecord } from './types.js';
 
 function run(id: string, ...objects: ObjectRecord[]): Finding[] {
-  const check = podSecurityChecks.find((c) => c.info.id === id);
-  if (check === undefined) throw new Error(`no check ${id}`);
-  return [...check.run(context(...objects))];
+  return runCheck(podSecurityChecks, id, objects);
 }
 
 const hardened = {
@@ -475,6 +438,6 @@ describe('pod-security checks', () => {
 
   it('a fully hardened pod with its own account and no token has no findings', () => {
     const objects = [pod(hardened, { serviceAccountName: 'app', automountServiceAccountToken: false })];
-    expect(podSecurityChecks.flatMap((c) => c.run(context(...objects)))).toEqual([]);
+    expect(podSecurityChecks.flatMap((c) => c.run(auditContext(objects)))).toEqual([]);
   });
 });
