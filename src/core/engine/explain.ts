@@ -17,6 +17,7 @@ import {
   compareAdminPrecedence,
   type AdminPeer,
   type AdminPolicy,
+  type AdminRule,
   type AdminSubject,
 } from '../policy/admin-policy.js';
 import type { Peer } from '../policy/network-policy.js';
@@ -210,18 +211,10 @@ export class Explainer {
     // namespaceSelector" - never a subject, so every direction of theirs is open.
     const selectable = !(w.hostNetwork && this.hostNetworkApart);
     const pieces: Piece[] = [];
-    let remaining = this.scope;
     const passed: { conns: ConnSet; rule: RuleRef }[] = [];
-    if (selectable) {
-      for (const policy of this.adminTier) {
-        if (remaining.isEmpty()) break;
-        if (!this.subjectSelects(policy.subject, w)) continue;
-        policy[direction].forEach((rule, index) => {
-          if (remaining.isEmpty() || !rule.peers.some((p) => this.adminPeerMatches(p, peer))) return;
-          const ports = resolvePorts(rule.ports, destination).intersect(remaining);
-          if (ports.isEmpty()) return;
-          remaining = remaining.subtract(ports);
-          const ref = adminRuleRef(policy, direction, index);
+    const remaining = !selectable
+      ? this.scope
+      : this.walkTier(this.adminTier, direction, w, peer, destination, this.scope, (rule, ports, ref) => {
           if (rule.action === 'pass') passed.push({ conns: ports, rule: ref });
           else
             pieces.push({
@@ -235,8 +228,6 @@ export class Explainer {
               },
             });
         });
-      }
-    }
     // What the admin tier did not decide, and what it passed, goes on to NetworkPolicy and the baseline tier.
     const lower = (conns: ConnSet, passedBy: RuleRef | undefined): void => {
       if (conns.isEmpty()) return;
@@ -328,17 +319,9 @@ export class Explainer {
       return pieces;
     }
     const pieces: Piece[] = [];
-    let remaining = conns;
-    if (selectable) {
-      for (const policy of this.baselineTier) {
-        if (remaining.isEmpty()) break;
-        if (!this.subjectSelects(policy.subject, w)) continue;
-        policy[direction].forEach((rule, index) => {
-          if (remaining.isEmpty() || !rule.peers.some((p) => this.adminPeerMatches(p, peer))) return;
-          const ports = resolvePorts(rule.ports, destination).intersect(remaining);
-          if (ports.isEmpty()) return;
-          remaining = remaining.subtract(ports);
-          const ref = adminRuleRef(policy, direction, index);
+    const remaining = !selectable
+      ? conns
+      : this.walkTier(this.baselineTier, direction, w, peer, destination, conns, (rule, ports, ref) => {
           pieces.push({
             conns: ports,
             decision: {
@@ -352,8 +335,6 @@ export class Explainer {
             },
           });
         });
-      }
-    }
     if (!remaining.isEmpty())
       pieces.push({
         conns: remaining,
@@ -367,6 +348,35 @@ export class Explainer {
         },
       });
     return pieces;
+  }
+
+  /**
+   * One admin-style tier in priority order, rules in list order: "the first rule that matches decides". Each
+   * matching rule takes the connections it covers that no earlier rule decided and hands them to `decide`; the
+   * connections left undecided are returned.
+   */
+  private walkTier(
+    tier: readonly AdminPolicy[],
+    direction: ExplainDirection,
+    w: Workload,
+    peer: Endpoint,
+    destination: Workload | undefined,
+    conns: ConnSet,
+    decide: (rule: AdminRule, ports: ConnSet, ref: RuleRef) => void,
+  ): ConnSet {
+    let remaining = conns;
+    for (const policy of tier) {
+      if (remaining.isEmpty()) break;
+      if (!this.subjectSelects(policy.subject, w)) continue;
+      policy[direction].forEach((rule, index) => {
+        if (remaining.isEmpty() || !rule.peers.some((p) => this.adminPeerMatches(p, peer))) return;
+        const ports = resolvePorts(rule.ports, destination).intersect(remaining);
+        if (ports.isEmpty()) return;
+        remaining = remaining.subtract(ports);
+        decide(rule, ports, adminRuleRef(policy, direction, index));
+      });
+    }
+    return remaining;
   }
 
   private predicate(selector: LabelSelector): (labels: Labels) => boolean {
