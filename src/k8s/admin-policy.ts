@@ -412,17 +412,14 @@ function readPeers(
 ): AdminPeer[] | undefined {
   const list = reader.array(path, true);
   if (list === undefined) return undefined;
-  if (!checkMinItems(reader, path, list, 'at least one peer')) return undefined;
-  if (!checkMaxItems(reader, path, list, flavor.maxPeers, 'peers')) return undefined;
   const fields = direction === 'ingress' ? INGRESS_PEER_FIELDS : flavor.egressPeerFields;
-  const peers: AdminPeer[] = [];
-  let ok = true;
-  list.forEach((_, i) => {
-    const peer = readPeer(reader, flavor, direction, fields, [...path, i]);
-    if (peer === undefined) ok = false;
-    else peers.push(peer);
-  });
-  return ok ? peers : undefined;
+  return readItems(
+    reader,
+    path,
+    list,
+    { empty: 'at least one peer', max: flavor.maxPeers, items: 'peers' },
+    (at) => readPeer(reader, flavor, direction, fields, at),
+  );
 }
 
 /**
@@ -487,27 +484,20 @@ function readPeer(
 function readNetworks(reader: ObjectReader, path: Path): AdminPeer | undefined {
   const list = reader.array(path);
   if (list === undefined) return undefined;
-  if (!checkMinItems(reader, path, list, 'at least one CIDR')) return undefined;
-  if (!checkMaxItems(reader, path, list, MAX_NETWORKS, 'CIDRs')) return undefined;
-  const cidrs: CidrBlock[] = [];
-  let ok = true;
   const seen = new Set<string>();
-  list.forEach((_, i) => {
-    const at = [...path, i];
-    const text = reader.string(at, true);
-    if (text === undefined) {
-      ok = false;
-      return;
-    }
-    if (!checkUniqueItem(reader, at, text, seen)) {
-      ok = false;
-      return;
-    }
-    const parsed = readCidr(reader, at, text);
-    if (parsed === undefined) ok = false;
-    else cidrs.push({ text, addresses: parsed.set });
-  });
-  if (!ok) return undefined;
+  const cidrs = readItems(
+    reader,
+    path,
+    list,
+    { empty: 'at least one CIDR', max: MAX_NETWORKS, items: 'CIDRs' },
+    (at): CidrBlock | undefined => {
+      const text = reader.string(at, true);
+      if (text === undefined || !checkUniqueItem(reader, at, text, seen)) return undefined;
+      const parsed = readCidr(reader, at, text);
+      return parsed === undefined ? undefined : { text, addresses: parsed.set };
+    },
+  );
+  if (cidrs === undefined) return undefined;
   const addresses = cidrs.reduce((all, c) => all.union(c.addresses), AddressSet.EMPTY);
   return { kind: 'networks', addresses, cidrs };
 }
@@ -561,20 +551,16 @@ function isIPv4Mapped(parsed: ParsedCidr): boolean {
 function readDomainNames(reader: ObjectReader, path: Path): AdminPeer | undefined {
   const list = reader.array(path);
   if (list === undefined) return undefined;
-  if (!checkMinItems(reader, path, list, 'at least one domain name')) return undefined;
-  if (!checkMaxItems(reader, path, list, MAX_DOMAIN_NAMES, 'domain names')) return undefined;
-  const names: string[] = [];
-  let ok = true;
   const seen = new Set<string>();
-  list.forEach((_, i) => {
-    const at = [...path, i];
-    const text = reader.string(at, true);
-    if (text === undefined || !checkUniqueItem(reader, at, text, seen)) {
-      ok = false;
-      return;
-    }
-    if (!DOMAIN_NAME.test(text)) {
-      ok = false;
+  const names = readItems(
+    reader,
+    path,
+    list,
+    { empty: 'at least one domain name', max: MAX_DOMAIN_NAMES, items: 'domain names' },
+    (at) => {
+      const text = reader.string(at, true);
+      if (text === undefined || !checkUniqueItem(reader, at, text, seen)) return undefined;
+      if (DOMAIN_NAME.test(text)) return text;
       reader.report(
         'INVALID_DOMAIN_NAME',
         'error',
@@ -582,11 +568,10 @@ function readDomainNames(reader: ObjectReader, path: Path): AdminPeer | undefine
         `"${text}" is not a valid domain name`,
         'Write a fully qualified name such as example.com, or *.example.com for its subdomains ("*" only as the first label).',
       );
-      return;
-    }
-    names.push(text);
-  });
-  return ok ? { kind: 'domains', names } : undefined;
+      return undefined;
+    },
+  );
+  return names === undefined ? undefined : { kind: 'domains', names };
 }
 
 /**
@@ -597,17 +582,13 @@ function readDomainNames(reader: ObjectReader, path: Path): AdminPeer | undefine
 function readPorts(reader: ObjectReader, path: Path): PortMatch[] | 'any' | undefined {
   const list = reader.array(path);
   if (list === undefined) return 'any';
-  if (!checkMinItems(reader, path, list, 'at least one port (leave ports out to match every port)'))
-    return undefined;
-  if (!checkMaxItems(reader, path, list, MAX_PORTS_V1, 'ports')) return undefined;
-  const ports: PortMatch[] = [];
-  let ok = true;
-  list.forEach((_, i) => {
-    const port = readPort(reader, [...path, i]);
-    if (port === undefined) ok = false;
-    else ports.push(port);
-  });
-  return ok ? ports : undefined;
+  return readItems(
+    reader,
+    path,
+    list,
+    { empty: 'at least one port (leave ports out to match every port)', max: MAX_PORTS_V1, items: 'ports' },
+    (at) => readPort(reader, at),
+  );
 }
 
 function readPort(reader: ObjectReader, at: Path): PortMatch | undefined {
@@ -657,17 +638,17 @@ function readPort(reader: ObjectReader, at: Path): PortMatch | undefined {
 function readProtocols(reader: ObjectReader, path: Path): PortMatch[] | 'any' | undefined {
   const list = reader.array(path);
   if (list === undefined) return 'any';
-  if (!checkMinItems(reader, path, list, 'at least one protocol (leave protocols out to match everything)'))
-    return undefined;
-  if (!checkMaxItems(reader, path, list, MAX_PROTOCOLS_V2, 'protocols')) return undefined;
-  const ports: PortMatch[] = [];
-  let ok = true;
-  list.forEach((_, i) => {
-    const port = readProtocolEntry(reader, [...path, i]);
-    if (port === undefined) ok = false;
-    else ports.push(port);
-  });
-  return ok ? ports : undefined;
+  return readItems(
+    reader,
+    path,
+    list,
+    {
+      empty: 'at least one protocol (leave protocols out to match everything)',
+      max: MAX_PROTOCOLS_V2,
+      items: 'protocols',
+    },
+    (at) => readProtocolEntry(reader, at),
+  );
 }
 
 const PROTOCOL_FIELDS: Readonly<Record<string, Protocol>> = { tcp: 'TCP', udp: 'UDP', sctp: 'SCTP' };
@@ -830,6 +811,36 @@ function presentFields(record: Record<string, unknown>, fields: readonly string[
 
 function isAbsent(value: unknown): boolean {
   return value === undefined || value === null;
+}
+
+/** The item bounds of a list field: what an empty list lacks, the MaxItems, and what its items are called. */
+interface ListBounds {
+  readonly empty: string;
+  readonly max: number;
+  readonly items: string;
+}
+
+/**
+ * A list field with "+kubebuilder:validation:MinItems=1" and "MaxItems=N". Every item is read, so each bad one gets
+ * its own diagnostic; the items come back only when all of them are valid.
+ */
+function readItems<T>(
+  reader: ObjectReader,
+  path: Path,
+  list: readonly unknown[],
+  bounds: ListBounds,
+  readItem: (at: Path) => T | undefined,
+): T[] | undefined {
+  if (!checkMinItems(reader, path, list, bounds.empty)) return undefined;
+  if (!checkMaxItems(reader, path, list, bounds.max, bounds.items)) return undefined;
+  const items: T[] = [];
+  let ok = true;
+  list.forEach((_, i) => {
+    const item = readItem([...path, i]);
+    if (item === undefined) ok = false;
+    else items.push(item);
+  });
+  return ok ? items : undefined;
 }
 
 /** "+kubebuilder:validation:MinItems=1" */
