@@ -13,15 +13,25 @@ import {
 
 export type Json = Record<string, unknown>;
 
+/** Kinds without a namespace: their records have namespace '' and no metadata.namespace. */
+const CLUSTER_SCOPED_KINDS = new Set(['ClusterRole', 'ClusterRoleBinding']);
+
+function apiVersionOf(kind: string): string {
+  if (kind.includes('Role')) return 'rbac.authorization.k8s.io/v1';
+  return kind === 'Deployment' ? 'apps/v1' : 'v1';
+}
+
 /** A record of `kind`/`name` whose value is `value` with apiVersion, kind and metadata filled in. */
-export function record(kind: string, name: string, value: Json, namespace = 'default'): ObjectRecord {
+export function record(kind: string, name: string, value: Json = {}, namespace = 'default'): ObjectRecord {
   const metadata = (value['metadata'] ?? {}) as Json;
+  const ns = CLUSTER_SCOPED_KINDS.has(kind) ? '' : namespace;
+  const apiVersion = apiVersionOf(kind);
   return {
     kind,
-    apiVersion: kind === 'Deployment' ? 'apps/v1' : 'v1',
-    namespace,
+    apiVersion,
+    namespace: ns,
     name,
-    value: { apiVersion: 'v1', kind, ...value, metadata: { name, namespace, ...metadata } },
+    value: { apiVersion, kind, ...value, metadata: { name, ...(ns ? { namespace: ns } : {}), ...metadata } },
     annotations: (metadata['annotations'] ?? {}) as Record<string, string>,
     source: { file: 'f.yaml' },
   };

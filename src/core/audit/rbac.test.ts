@@ -1,32 +1,11 @@
 // Unit tests of the RBAC resolver (binding → role → rules → subjects → workloads) and of every BH-RBAC check.
 
 import { describe, expect, it } from 'vitest';
-import type { Cluster } from '../model/cluster.js';
 import { isFullAdmin, rbacChecks, resolveRbac, ruleAllows, type PolicyRule } from './rbac.js';
-import { DEFAULT_SETTINGS, type AuditContext, type Finding, type ObjectRecord } from './types.js';
+import { record, runCheck, type Json } from './_test-support.js';
+import type { Finding, ObjectRecord } from './types.js';
 
-type Json = Record<string, unknown>;
 type Rule = { apiGroups?: string[]; resources?: string[]; verbs?: string[]; resourceNames?: string[] };
-
-const CLUSTER_KINDS = new Set(['ClusterRole', 'ClusterRoleBinding']);
-
-function record(kind: string, name: string, value: Json = {}, namespace = 'default'): ObjectRecord {
-  const metadata = (value['metadata'] ?? {}) as Json;
-  const ns = CLUSTER_KINDS.has(kind) ? '' : namespace;
-  return {
-    kind,
-    apiVersion: kind.includes('Role')
-      ? 'rbac.authorization.k8s.io/v1'
-      : kind === 'Deployment'
-        ? 'apps/v1'
-        : 'v1',
-    namespace: ns,
-    name,
-    value: { kind, ...value, metadata: { name, ...(ns ? { namespace: ns } : {}), ...metadata } },
-    annotations: (metadata['annotations'] ?? {}) as Record<string, string>,
-    source: { file: 'f.yaml' },
-  };
-}
 
 /** Rules without apiGroups are in the core group `""`. */
 const withGroups = (rules: Rule[]): Rule[] => rules.map((r) => ({ apiGroups: [''], ...r }));
@@ -72,24 +51,7 @@ function deployment(name: string, spec: Json = {}, namespace = 'shop'): ObjectRe
   );
 }
 
-function context(...objects: ObjectRecord[]): AuditContext {
-  return {
-    cluster: {} as Cluster,
-    objects,
-    locate: (_object, path) => ({ file: 'f.yaml', path: path.join('.') }),
-    model: () => {
-      throw new Error('not used');
-    },
-    options: { ipBlockPods: 'match' },
-    settings: DEFAULT_SETTINGS,
-  };
-}
-
-function run(id: string, ...objects: ObjectRecord[]): Finding[] {
-  const check = rbacChecks.find((c) => c.info.id === id);
-  if (check === undefined) throw new Error(`no check ${id}`);
-  return [...check.run(context(...objects))];
-}
+const run = (id: string, ...objects: ObjectRecord[]): Finding[] => runCheck(rbacChecks, id, objects);
 
 const summary = (findings: readonly Finding[]): string[][] =>
   findings.map((f) => [`${f.resource.kind} ${f.resource.name}`, f.location.path ?? '', f.severity]);
