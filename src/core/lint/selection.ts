@@ -1,6 +1,7 @@
 // Lint checks about what policies select: subjects that select no workload (BH-LINT-001), peers that match
 // nothing (BH-LINT-002) and policies in namespaces that do not exist (BH-LINT-013).
 
+import type { SourceRef } from '../diagnostics.js';
 import type { AdminPeer } from '../policy/admin-policy.js';
 import type { PodPeer } from '../policy/network-policy.js';
 import { NAMESPACE_MISSING, PEER_MATCHES_NOTHING, SELECTS_NOTHING } from './catalog.js';
@@ -15,7 +16,7 @@ import {
   withPath,
   type LintContext,
 } from './context.js';
-import type { LintFinding, LintSeverity } from './types.js';
+import type { LintFinding, LintResource, LintRuleRef, LintSeverity } from './types.js';
 
 /** Namespaces every cluster has, so a policy there is never "in a namespace that does not exist". */
 const BUILTIN_NAMESPACES = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease']);
@@ -91,6 +92,29 @@ function explainEmptyPeer(
 /** BH-LINT-002: pod and namespace peers that match nothing. Admin nodes and domainNames peers are skipped. */
 export function checkPeersMatchNothing(ctx: LintContext): LintFinding[] {
   const findings: LintFinding[] = [];
+  const report = (
+    resource: LintResource,
+    source: SourceRef | undefined,
+    ruleRef: LintRuleRef,
+    peerAt: string,
+    peerText: string,
+    namespaces: ReadonlySet<string>,
+  ): void => {
+    const { message, severity } = explainEmptyPeer(
+      ctx,
+      namespaces,
+      `${peerAt} (${peerText}) of ${describeRule(ruleRef)} in ${describeResource(resource)} matches no pod`,
+    );
+    findings.push(
+      makeFinding(PEER_MATCHES_NOTHING, {
+        resource,
+        location: withPath(source, `.${peerAt}`),
+        rule: ruleRef,
+        severity,
+        message,
+      }),
+    );
+  };
   for (const policy of ctx.cluster.networkPolicies) {
     const resource = networkPolicyResource(policy);
     for (const direction of DIRECTIONS) {
@@ -102,20 +126,7 @@ export function checkPeersMatchNothing(ctx: LintContext): LintFinding[] {
           const namespaces = ctx.peerNamespaces(peer, policy.namespace);
           if (ctx.podsIn(namespaces, peer.podSelector).length > 0) return;
           const ruleRef = { direction, index, name: '' };
-          const { message, severity } = explainEmptyPeer(
-            ctx,
-            namespaces,
-            `${field}[${p}] (${describePodPeer(peer)}) of ${describeRule(ruleRef)} in ${describeResource(resource)} matches no pod`,
-          );
-          findings.push(
-            makeFinding(PEER_MATCHES_NOTHING, {
-              resource,
-              location: withPath(rule.source, `.${field}[${p}]`),
-              rule: ruleRef,
-              severity,
-              message,
-            }),
-          );
+          report(resource, rule.source, ruleRef, `${field}[${p}]`, describePodPeer(peer), namespaces);
         });
       });
     }
@@ -130,20 +141,7 @@ export function checkPeersMatchNothing(ctx: LintContext): LintFinding[] {
           if ((ctx.adminPeerWorkloads(peer) ?? []).length > 0) return;
           const namespaces = ctx.index.namespacesMatching(peer.namespaceSelector);
           const ruleRef = { direction, index, name: rule.name };
-          const { message, severity } = explainEmptyPeer(
-            ctx,
-            namespaces,
-            `${field}[${p}] (${describeAdminPeer(peer)}) of ${describeRule(ruleRef)} in ${describeResource(resource)} matches no pod`,
-          );
-          findings.push(
-            makeFinding(PEER_MATCHES_NOTHING, {
-              resource,
-              location: withPath(rule.source, `.${field}[${p}]`),
-              rule: ruleRef,
-              severity,
-              message,
-            }),
-          );
+          report(resource, rule.source, ruleRef, `${field}[${p}]`, describeAdminPeer(peer), namespaces);
         });
       });
     }
