@@ -1,6 +1,7 @@
 // Draws the reachability graph as SVG: a deterministic grid layout of namespace boxes with workloads inside.
 
 import { EXTERNAL_NODE_ID, type GraphNode, type ReachGraph } from '../core/audit/graph.js';
+import { escapeMarkup } from './markup.js';
 
 const NODE_W = 168;
 const NODE_H = 38;
@@ -87,9 +88,9 @@ export function renderGraphSvg(graph: ReachGraph): string {
   );
   for (const box of boxes)
     parts.push(
-      `<g class="namespace${box.outside ? ' outside' : ''}" data-namespace="${esc(box.outside ? '' : box.label)}">` +
+      `<g class="namespace${box.outside ? ' outside' : ''}" data-namespace="${escapeMarkup(box.outside ? '' : box.label)}">` +
         `<rect x="${box.x}" y="${box.y}" width="${box.width}" height="${box.height}" rx="10" fill="${box.outside ? '#fff7f7' : '#f4f6fa'}" stroke="${box.outside ? '#c62828' : '#9aa5b8'}"${box.outside ? ' stroke-dasharray="6 4"' : ''}/>` +
-        `<text x="${box.x + 12}" y="${box.y + 19}" class="namespace-label" font-size="13" font-weight="600" fill="#33415c">${esc(box.outside ? box.label : `namespace ${box.label}`)}</text></g>`,
+        `<text x="${box.x + 12}" y="${box.y + 19}" class="namespace-label" font-size="13" font-weight="600" fill="#33415c">${escapeMarkup(box.outside ? box.label : `namespace ${box.label}`)}</text></g>`,
     );
   parts.push('<g class="edges">');
   for (const edge of graph.edges) {
@@ -104,7 +105,7 @@ export function renderGraphSvg(graph: ReachGraph): string {
     const mx = (x1 + x2) / 2 - (y2 - y1) * bend;
     const my = (y1 + y2) / 2 + (x2 - x1) * bend;
     parts.push(
-      `<path class="edge${fromOutside ? ' from-outside' : ''}" data-src="${esc(edge.src)}" data-dst="${esc(edge.dst)}" d="M${r(x1)},${r(y1)} Q${r(mx)},${r(my)} ${r(x2)},${r(y2)}" fill="none" stroke="${fromOutside ? '#c62828' : '#7a8699'}" stroke-opacity="${fromOutside ? 0.9 : 0.55}" stroke-width="${fromOutside ? 1.8 : 1.2}" marker-end="url(#${fromOutside ? 'arrow-out' : 'arrow'})"><title>${esc(`${edge.src} → ${edge.dst}: ${edge.conn}`)}</title></path>`,
+      `<path class="edge${fromOutside ? ' from-outside' : ''}" data-src="${escapeMarkup(edge.src)}" data-dst="${escapeMarkup(edge.dst)}" d="M${r(x1)},${r(y1)} Q${r(mx)},${r(my)} ${r(x2)},${r(y2)}" fill="none" stroke="${fromOutside ? '#c62828' : '#7a8699'}" stroke-opacity="${fromOutside ? 0.9 : 0.55}" stroke-width="${fromOutside ? 1.8 : 1.2}" marker-end="url(#${fromOutside ? 'arrow-out' : 'arrow'})"><title>${escapeMarkup(`${edge.src} → ${edge.dst}: ${edge.conn}`)}</title></path>`,
     );
   }
   parts.push('</g>', '<g class="nodes">');
@@ -115,11 +116,11 @@ export function renderGraphSvg(graph: ReachGraph): string {
     const stroke = exposed || outsideNode ? '#c62828' : '#3b5b92';
     const title = exposed ? `${p.node.id}\nexposed: ${p.node.exposedBy.join('; ')}` : p.node.id;
     parts.push(
-      `<g class="node${exposed ? ' exposed' : ''}${outsideNode ? ' external' : ''}" data-id="${esc(p.node.id)}" data-exposed="${exposed}">` +
-        `<title>${esc(title)}</title>` +
+      `<g class="node${exposed ? ' exposed' : ''}${outsideNode ? ' external' : ''}" data-id="${escapeMarkup(p.node.id)}" data-exposed="${exposed}">` +
+        `<title>${escapeMarkup(title)}</title>` +
         `<rect x="${p.x}" y="${p.y}" width="${NODE_W}" height="${NODE_H}" rx="${outsideNode ? 19 : 6}" fill="${fill}" stroke="${stroke}" stroke-width="${exposed ? 2.5 : 1.3}"/>` +
-        `<text x="${p.x + 10}" y="${p.y + 16}" font-size="12" font-weight="600" fill="${exposed ? '#8e1b1b' : '#1d2b44'}">${esc(truncate(p.node.name, 21))}${exposed ? ' ⚠' : ''}</text>` +
-        `<text x="${p.x + 10}" y="${p.y + 30}" font-size="10" fill="#5b6b82">${esc(outsideNode && p.node.id === EXTERNAL_NODE_ID ? 'any address outside the cluster' : p.node.kind)}</text></g>`,
+        `<text x="${p.x + 10}" y="${p.y + 16}" font-size="12" font-weight="600" fill="${exposed ? '#8e1b1b' : '#1d2b44'}">${escapeMarkup(truncate(p.node.name, 21))}${exposed ? ' ⚠' : ''}</text>` +
+        `<text x="${p.x + 10}" y="${p.y + 30}" font-size="10" fill="#5b6b82">${escapeMarkup(outsideNode && p.node.id === EXTERNAL_NODE_ID ? 'any address outside the cluster' : p.node.kind)}</text></g>`,
     );
   }
   parts.push('</g>', '</svg>');
@@ -155,13 +156,4 @@ function r(n: number): string {
 
 function truncate(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
-}
-
-function esc(s: string): string {
-  return s
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
 }

@@ -10,6 +10,7 @@ import {
   type AuditReport,
 } from './audit-common.js';
 import { renderGraphSvg } from './audit-graph-svg.js';
+import { escapeMarkup } from './markup.js';
 
 const COLORS: Readonly<Record<Severity, string>> = {
   critical: '#8e1b1b',
@@ -48,9 +49,9 @@ export function renderAuditHtml(report: AuditReport): string {
           .map(
             (f) =>
               `<tr data-severity="${f.severity}"><td><span class="badge sev-${f.severity}">${f.severity}</span></td>` +
-              `<td><code>${esc(f.check)}</code><div class="sub">${esc(f.title)}</div></td>` +
-              `<td>${esc(resourceText(f.resource))}</td><td><code>${esc(locationText(f, report.sources))}</code></td>` +
-              `<td>${esc(f.message)}</td></tr>`,
+              `<td><code>${escapeMarkup(f.check)}</code><div class="sub">${escapeMarkup(f.title)}</div></td>` +
+              `<td>${escapeMarkup(resourceText(f.resource))}</td><td><code>${escapeMarkup(locationText(f, report.sources))}</code></td>` +
+              `<td>${escapeMarkup(f.message)}</td></tr>`,
           )
           .join('\n');
   const filters = SEVERITY_ORDER.map(
@@ -74,9 +75,11 @@ export function renderAuditHtml(report: AuditReport): string {
     .map((c) => {
       const n = findings.filter((f) => f.check === c.id).length;
       return (
-        `<details class="check"><summary><code>${esc(c.id)}</code> ${esc(c.title)} <span class="badge sev-${c.severity}">${c.severity}</span> <span class="muted">${n} finding${n === 1 ? '' : 's'}</span></summary>` +
-        `<p>${esc(c.rationale)}</p><p><b>Remediation:</b> ${esc(c.remediation)}</p>` +
-        (c.references.length > 0 ? `<p class="muted">References: ${esc(c.references.join('; '))}</p>` : '') +
+        `<details class="check"><summary><code>${escapeMarkup(c.id)}</code> ${escapeMarkup(c.title)} <span class="badge sev-${c.severity}">${c.severity}</span> <span class="muted">${n} finding${n === 1 ? '' : 's'}</span></summary>` +
+        `<p>${escapeMarkup(c.rationale)}</p><p><b>Remediation:</b> ${escapeMarkup(c.remediation)}</p>` +
+        (c.references.length > 0
+          ? `<p class="muted">References: ${escapeMarkup(c.references.join('; '))}</p>`
+          : '') +
         `</details>`
       );
     })
@@ -84,13 +87,13 @@ export function renderAuditHtml(report: AuditReport): string {
   const suppressedRows = suppressed
     .map(
       (s) =>
-        `<tr><td><code>${esc(s.finding.check)}</code></td><td>${esc(resourceText(s.finding.resource))}</td><td>${esc(s.by)}</td><td>${esc(s.reason)}</td></tr>`,
+        `<tr><td><code>${escapeMarkup(s.finding.check)}</code></td><td>${escapeMarkup(resourceText(s.finding.resource))}</td><td>${escapeMarkup(s.by)}</td><td>${escapeMarkup(s.reason)}</td></tr>`,
     )
     .join('\n');
   const noteItems = [...report.diagnostics, ...notes]
     .map(
       (d) =>
-        `<li><b>${esc(d.severity)}</b> <code>${esc(d.code)}</code> ${esc(d.file)}: ${esc(d.message)}</li>`,
+        `<li><b>${escapeMarkup(d.severity)}</b> <code>${escapeMarkup(d.code)}</code> ${escapeMarkup(d.file)}: ${escapeMarkup(d.message)}</li>`,
     )
     .join('\n');
 
@@ -126,7 +129,7 @@ details.check summary { cursor: pointer; }
 <body>
 <header>
 <h1>Bulkhead audit report</h1>
-<p class="muted" id="summary-line">${esc(summaryText(report))}</p>
+<p class="muted" id="summary-line">${escapeMarkup(summaryText(report))}</p>
 <div class="cards" id="summary">
 ${cards.join('\n')}
 </div>
@@ -181,13 +184,4 @@ ${checkList !== '' ? checkList : '<p class="muted">No checks ran.</p>'}
 </body>
 </html>
 `;
-}
-
-function esc(s: string): string {
-  return s
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
 }
