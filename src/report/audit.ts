@@ -1,6 +1,6 @@
 // Renders audit results in every format. `json` is DESIGN.md's contract: {findings: [...], checks: [...]}.
 
-import type { CheckInfo } from '../core/audit/types.js';
+import { MAPPING_TOOLS, type CheckInfo } from '../core/audit/types.js';
 import { findingLocation, type AuditReport } from './audit-common.js';
 import { renderAuditHtml } from './audit-html.js';
 import { renderAuditJunit } from './audit-junit.js';
@@ -33,18 +33,6 @@ export function renderAudit(report: AuditReport, format: AuditFormat): string {
       return renderAuditHtml(report);
   }
 }
-
-/** The tools of DESIGN.md's audit contract, in its order. */
-const MAPPING_TOOLS = [
-  'kubescape',
-  'polaris',
-  'kube-linter',
-  'kube-score',
-  'checkov',
-  'trivy',
-  'kics',
-  'cis',
-] as const;
 
 export function checkJson(c: CheckInfo): Record<string, unknown> {
   return {

@@ -1,7 +1,7 @@
 // docs/checks.md from the catalog: every check with its severity, rationale, remediation, references and the
 // equivalent checks of other tools, and the documented disagreements with those tools.
 
-import type { CheckInfo, CheckMappings } from '../core/audit/types.js';
+import { MAPPING_TOOLS, type CheckInfo } from '../core/audit/types.js';
 
 /** A verdict of ours that differs from another tool's on its own fixture, on purpose, and why. */
 export interface DocumentedDisagreement {
@@ -11,16 +11,6 @@ export interface DocumentedDisagreement {
   readonly reason: string;
 }
 
-const TOOLS: readonly (keyof CheckMappings)[] = [
-  'kubescape',
-  'polaris',
-  'kube-linter',
-  'kube-score',
-  'checkov',
-  'trivy',
-  'kics',
-  'cis',
-];
 const AREAS: readonly [CheckInfo['area'], string][] = [
   ['exposure', 'Exposure'],
   ['segmentation', 'Segmentation'],
@@ -50,7 +40,7 @@ export function renderChecksDoc(
     '|---|---|---|---|',
   ];
   for (const c of checks) {
-    const mapped = TOOLS.flatMap((t) =>
+    const mapped = MAPPING_TOOLS.flatMap((t) =>
       c.mappings[t]?.length ? [`${t}: ${c.mappings[t]!.join(', ')}`] : [],
     );
     lines.push(
@@ -73,7 +63,7 @@ export function renderChecksDoc(
         `*Remediation:* ${c.remediation}`,
       );
       if (c.references.length > 0) lines.push('', `*References:* ${c.references.join('; ')}`);
-      const mapped = TOOLS.flatMap((t) =>
+      const mapped = MAPPING_TOOLS.flatMap((t) =>
         c.mappings[t]?.length ? [`${t} ${c.mappings[t]!.join(', ')}`] : [],
       );
       if (mapped.length > 0) lines.push('', `*Equivalent checks:* ${mapped.join('; ')}`);

@@ -11,17 +11,22 @@ export type { Severity } from '../severity.js';
 export type CheckArea =
   'exposure' | 'segmentation' | 'rbac' | 'pod-security' | 'images' | 'secrets' | 'compose';
 
+/** The tools of DESIGN.md's audit contract, in its order: the keys of a check's mappings. */
+export const MAPPING_TOOLS = [
+  'kubescape',
+  'polaris',
+  'kube-linter',
+  'kube-score',
+  'checkov',
+  'trivy',
+  'kics',
+  'cis',
+] as const;
+
+type MappingTool = (typeof MAPPING_TOOLS)[number];
+
 /** The equivalent checks of other tools, by tool, where one exists (the `mappings` of DESIGN.md's contract). */
-export interface CheckMappings {
-  readonly kubescape?: readonly string[];
-  readonly polaris?: readonly string[];
-  readonly 'kube-linter'?: readonly string[];
-  readonly 'kube-score'?: readonly string[];
-  readonly checkov?: readonly string[];
-  readonly trivy?: readonly string[];
-  readonly kics?: readonly string[];
-  readonly cis?: readonly string[];
-}
+export type CheckMappings = { readonly [Tool in MappingTool]?: readonly string[] };
 
 /** One catalog entry. Ids are stable and never reused. */
 export interface CheckInfo {
