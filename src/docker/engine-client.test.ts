@@ -116,12 +116,30 @@ describe('DockerEngineClient', () => {
     routes = {
       '/v1.41/networks': [
         200,
-        JSON.stringify([{ Id: 'n1', Name: 'back', Driver: 'bridge', Internal: true, Labels: { a: 'b' } }]),
+        JSON.stringify([
+          {
+            Id: 'n1',
+            Name: 'back',
+            Driver: 'bridge',
+            Internal: true,
+            Labels: { a: 'b' },
+            IPAM: { Config: [{ Subnet: '172.30.0.0/16', Gateway: '172.30.0.1' }, { Subnet: 'fd00::/64' }] },
+          },
+        ]),
       ],
     };
     expect(await client().listNetworks()).toEqual({
       ok: true,
-      value: [{ id: 'n1', name: 'back', driver: 'bridge', internal: true, labels: { a: 'b' } }],
+      value: [
+        {
+          id: 'n1',
+          name: 'back',
+          driver: 'bridge',
+          internal: true,
+          labels: { a: 'b' },
+          subnets: ['172.30.0.0/16', 'fd00::/64'],
+        },
+      ],
     });
   });
 

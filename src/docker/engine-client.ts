@@ -66,6 +66,38 @@ export interface DockerNetwork {
   /** `internal: true` networks have no route out of the host. */
   readonly internal: boolean;
   readonly labels: Readonly<Record<string, string>>;
+  /** The address ranges Docker allocates from (IPAM.Config[].Subnet), as the daemon wrote them. */
+  readonly subnets: readonly string[];
+}
+
+/** One event of the daemon's stream (`GET /events`), reduced to what the agent reacts to. */
+export interface DockerEvent {
+  /** `container`, `network`, ... */
+  readonly type: string;
+  /** `start`, `die`, `connect`, `disconnect`, ... */
+  readonly action: string;
+  /** The container or network id. */
+  readonly actor: string;
+  /** When the daemon emitted it, in nanoseconds since the epoch (0 when absent). */
+  readonly timeNano: bigint;
+}
+
+/** A running subscription to the event stream; `close()` ends it. */
+export interface DockerEventSubscription {
+  close(): void;
+}
+
+/** Where events come from: the Engine API, or a fake in tests. */
+export interface DockerEventSource {
+  /**
+   * Follows the daemon's events of the given types. `onEnd` is called once, with the reason, when the stream ends
+   * for any reason other than `close()`.
+   */
+  subscribe(
+    types: readonly string[],
+    onEvent: (event: DockerEvent) => void,
+    onEnd: (error: DockerError) => void,
+  ): DockerEventSubscription;
 }
 
 /** Where the live inventory comes from: the Engine API, or an in-memory fake in tests. */
@@ -109,9 +141,27 @@ export interface EngineClientOptions {
 }
 
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+const MAX_EVENT_BYTES = 1024 * 1024;
+
+/** An event line, or undefined when it is not an event of the documented shape (ignored, not fatal). */
+function readEvent(line: string): DockerEvent | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (!isRecord(json)) return undefined;
+  const actor = isRecord(json['Actor']) ? json['Actor']['ID'] : undefined;
+  const type = json['Type'];
+  const action = json['Action'];
+  if (typeof type !== 'string' || typeof action !== 'string' || typeof actor !== 'string') return undefined;
+  const nano = json['timeNano'];
+  return { type, action, actor, timeNano: typeof nano === 'number' ? BigInt(nano) : 0n };
+}
 
 /** The real Engine API client. */
-export class DockerEngineClient implements DockerInventorySource {
+export class DockerEngineClient implements DockerInventorySource, DockerEventSource {
   readonly where: string;
   private readonly timeoutMs: number;
 
@@ -137,6 +187,71 @@ export class DockerEngineClient implements DockerInventorySource {
     const body = await this.get('/networks');
     if (!body.ok) return body;
     return validate(body.value, '/networks', (v) => list(v, '', readNetwork));
+  }
+
+  subscribe(
+    types: readonly string[],
+    onEvent: (event: DockerEvent) => void,
+    onEnd: (error: DockerError) => void,
+  ): DockerEventSubscription {
+    const socketPath = this.options.socketPath;
+    const filters = encodeURIComponent(JSON.stringify({ type: types }));
+    const path = `/events?filters=${filters}`;
+    let closed = false;
+    const end = (error: DockerError): void => {
+      if (closed) return;
+      closed = true;
+      onEnd(error);
+    };
+    const req = request(
+      { socketPath, path: `/${DOCKER_API_VERSION}${path}`, method: 'GET', headers: { host: 'docker' } },
+      (res) => {
+        if ((res.statusCode ?? 0) !== 200) {
+          end({
+            code: 'DOCKER_DAEMON_ERROR',
+            message: `the Docker daemon answered ${res.statusCode ?? 0} to GET /events`,
+          });
+          res.resume();
+          return;
+        }
+        // The stream is one JSON object per line; a line may arrive in pieces.
+        let pending = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          pending += chunk;
+          if (pending.length > MAX_EVENT_BYTES) {
+            req.destroy();
+            end({ code: 'DOCKER_BAD_RESPONSE', message: 'an event of the Docker daemon exceeds 1 MiB' });
+            return;
+          }
+          let newline = pending.indexOf('\n');
+          while (newline >= 0) {
+            const line = pending.slice(0, newline).trim();
+            pending = pending.slice(newline + 1);
+            if (line !== '') {
+              const event = readEvent(line);
+              if (event !== undefined) onEvent(event);
+            }
+            newline = pending.indexOf('\n');
+          }
+        });
+        res.on('end', () =>
+          end({
+            code: 'DOCKER_UNREACHABLE',
+            message: `the Docker daemon at ${socketPath} ended the event stream`,
+          }),
+        );
+        res.on('error', (error) => end(connectionFailure(error, socketPath).error));
+      },
+    );
+    req.on('error', (error) => end(connectionFailure(error, socketPath).error));
+    req.end();
+    return {
+      close: () => {
+        closed = true;
+        req.destroy();
+      },
+    };
   }
 
   /** GET /v1.41{path}: the parsed JSON body, or why there is none. */
@@ -390,7 +505,17 @@ function readNetwork(value: unknown, at: string): DockerNetwork {
     driver: optionalString(n['Driver'], `${at}.Driver`) ?? '',
     internal: n['Internal'] === true,
     labels: stringMap(n['Labels'], `${at}.Labels`),
+    subnets: subnetsOf(n['IPAM'], `${at}.IPAM`),
   };
+}
+
+function subnetsOf(value: unknown, at: string): string[] {
+  if (value === undefined || value === null) return [];
+  const config = record(value, at)['Config'];
+  if (config === undefined || config === null) return [];
+  return list(config, `${at}.Config`, (item, itemAt) =>
+    optionalString(record(item, itemAt)['Subnet'], `${itemAt}.Subnet`),
+  ).filter((subnet): subnet is string => subnet !== undefined && subnet !== '');
 }
 
 /** Docker lists a port once per host address family it is published on (0.0.0.0 and ::): keep one of each. */

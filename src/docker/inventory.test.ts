@@ -39,7 +39,7 @@ function container(
 }
 
 function network(name: string, internal = false): DockerNetwork {
-  return { id: `id-${name}`, name, driver: 'bridge', internal, labels: {} };
+  return { id: `id-${name}`, name, driver: 'bridge', internal, labels: {}, subnets: [] };
 }
 
 /** `reach --docker` on the fake inventory with `policies` (YAML) as the only path; txt lines and diagnostics. */

@@ -1,0 +1,244 @@
+// The enforcement plan: what the data plane must allow, per direction, as address × address × protocol × port
+// elements, compiled from the engine's per-class rows. Pure; src/core/nft/ruleset.ts renders it for nftables.
+//
+// "For a connection from a source pod to a destination pod to be allowed, both the egress policy on the source pod
+// and the ingress policy on the destination pod need to allow the connection." The data plane makes both checks in
+// one pass, one lookup per direction, so nothing here intersects the two sides: an egress element says what a
+// source may open, an ingress element what a destination accepts. The set sizes follow the rows (peers × ports after
+// merging adjacent addresses), never the number of class pairs.
+
+import type { Diagnostic } from '../diagnostics.js';
+import { ConnTable } from '../engine/conn-table.js';
+import type { Connectivity, ExternalRange, Row } from '../engine/connectivity.js';
+import { AddressSet, V6_OFFSET, formatAddress, type AddressInterval } from '../model/address-set.js';
+import { PROTOCOLS, type Protocol } from '../model/port-set.js';
+
+/** A peer interval with one protocol and port range (or every protocol: ANY), and the subjects allowed it. */
+interface Piece {
+  readonly peer: AddressInterval;
+  readonly protocol: number;
+  readonly first: number;
+  readonly last: number;
+  readonly subjects: AddressInterval[];
+}
+
+/** The protocol of a piece that allows every protocol and port. */
+const ANY = -1;
+
+/** IANA protocol numbers, as `meta l4proto` reads them. */
+export const PROTOCOL_NUMBERS: Readonly<Record<Protocol, number>> = { TCP: 6, UDP: 17, SCTP: 132 };
+
+export type Direction = 'egress' | 'ingress';
+
+/** Traffic from `src` to `dst` with any protocol and port. */
+export interface AnyElement {
+  readonly src: AddressInterval;
+  readonly dst: AddressInterval;
+}
+
+/** Traffic from `src` to `dst` with one protocol, to destination ports `first`..`last`. */
+export interface PortElement extends AnyElement {
+  readonly protocol: number;
+  readonly first: number;
+  readonly last: number;
+}
+
+export interface DirectionPlan {
+  /** Address pairs between which every protocol and port is allowed. */
+  readonly any: readonly AnyElement[];
+  readonly ports: readonly PortElement[];
+}
+
+export interface EnforcementPlan {
+  /**
+   * The addresses whose traffic the ruleset decides: every workload address, and the ranges given as `managed`
+   * (Docker's network subnets), so that a container that started a moment ago is denied until its own elements
+   * arrive instead of being open. Traffic between unmanaged addresses is never touched.
+   */
+  readonly managed: AddressSet;
+  readonly egress: DirectionPlan;
+  readonly ingress: DirectionPlan;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+export interface PlanOptions {
+  /** Ranges to treat as workload addresses even where no workload has them yet (Docker network subnets). */
+  readonly managed?: AddressSet;
+}
+
+/**
+ * Compiles the model's rows into a plan. A class with no row in a direction (not isolated) gets one element to or
+ * from everything, because its addresses are managed: a managed address without elements is denied.
+ */
+export function compilePlan(model: Connectivity, options: PlanOptions = {}): EnforcementPlan {
+  const diagnostics: Diagnostic[] = [];
+  const owners = addressOwners(model, diagnostics);
+  const subjects = subjectsByClass(model, owners);
+  const rows = model.rowsForClassLoops();
+  const plan = (direction: Direction): DirectionPlan => {
+    const externals = direction === 'egress' ? model.destinationExternals : model.sourceExternals;
+    const atoms = peerAtoms(owners, externals, model.classCount);
+    const directionRows = direction === 'egress' ? rows.egress : rows.ingress;
+    // Subjects are gathered per peer interval and port piece before any element is made, so that neighbouring
+    // subjects allowed the same thing (the members of a namespace open to the same monitoring pod on 8080, say)
+    // merge into one element: a rectangle of addresses, not a line of points.
+    const pieces = new Map<string, Piece>();
+    const pieceOf = (peer: AddressInterval, protocol: number, first: number, last: number): Piece => {
+      const key = `${peer.first}-${peer.last}/${protocol}/${first}-${last}`;
+      let piece = pieces.get(key);
+      if (piece === undefined) pieces.set(key, (piece = { peer, protocol, first, last, subjects: [] }));
+      return piece;
+    };
+    for (let cls = 0; cls < model.classCount; cls++) {
+      const subject = subjects[cls]!;
+      if (subject.length === 0) continue;
+      const row = directionRows[cls];
+      const runs = row === undefined ? everythingRuns(subject) : peerRuns(row, atoms);
+      for (const [id, peers] of runs) {
+        const conn = model.connectionOfId(id);
+        for (const peer of peers) {
+          if (conn.isAll()) {
+            pieceOf(peer, ANY, 0, 0).subjects.push(...subject);
+            continue;
+          }
+          for (const protocol of PROTOCOLS)
+            for (const ports of conn.get(protocol).intervals)
+              pieceOf(peer, PROTOCOL_NUMBERS[protocol], ports.first, ports.last).subjects.push(...subject);
+        }
+      }
+    }
+    const out = { any: [] as AnyElement[], ports: [] as PortElement[] };
+    for (const piece of pieces.values()) {
+      const peerV6 = piece.peer.first >= V6_OFFSET;
+      for (const own of splitFamilies(AddressSet.of(piece.subjects))) {
+        if (own.first >= V6_OFFSET !== peerV6) continue;
+        const pair: AnyElement =
+          direction === 'egress' ? { src: own, dst: piece.peer } : { src: piece.peer, dst: own };
+        if (piece.protocol === ANY) out.any.push(pair);
+        else out.ports.push({ ...pair, protocol: piece.protocol, first: piece.first, last: piece.last });
+      }
+    }
+    return out;
+  };
+  let managed = options.managed ?? AddressSet.EMPTY;
+  for (const [address] of owners) managed = managed.union(AddressSet.single(address));
+  return { managed, egress: plan('egress'), ingress: plan('ingress'), diagnostics };
+}
+
+/** Every workload address and the class that owns it; an address several classes report goes to the first. */
+function addressOwners(model: Connectivity, diagnostics: Diagnostic[]): Map<bigint, number> {
+  const owners = new Map<bigint, number>();
+  const ownerWorkload = new Map<bigint, number>();
+  model.workloads.forEach((workload, index) => {
+    if (workload.hostNetwork) return;
+    for (const address of workload.ips) {
+      const first = ownerWorkload.get(address);
+      if (first === undefined) {
+        owners.set(address, model.classOf(index));
+        ownerWorkload.set(address, index);
+      } else if (model.classOf(first) !== model.classOf(index)) {
+        // Containers that share one network stack (`--network container:X`) share its addresses: the kernel
+        // cannot tell their packets apart, so one policy must stand for both.
+        diagnostics.push({
+          code: 'SHARED_ADDRESS',
+          severity: 'warning',
+          message: `${model.workloads[index]!.id} has address ${formatAddress(address)} of ${model.workloads[first]!.id}; the policies of ${model.workloads[first]!.id} are enforced for it`,
+          file: workload.source?.file ?? '-',
+          hint: 'Give containers that share a network stack the same labels, so that the same policies select them.',
+        });
+      }
+    }
+  });
+  return owners;
+}
+
+/** Per class, the canonical intervals of its members' addresses. */
+function subjectsByClass(model: Connectivity, owners: ReadonlyMap<bigint, number>): AddressInterval[][] {
+  const byClass: bigint[][] = Array.from({ length: model.classCount }, () => []);
+  for (const [address, cls] of owners) byClass[cls]!.push(address);
+  return byClass.map((addresses) => splitFamilies(AddressSet.of(addresses.map(point))));
+}
+
+function point(address: bigint): AddressInterval {
+  return { first: address, last: address };
+}
+
+/** The intervals of a set, cut where IPv4 ends: an nft element holds addresses of one family. */
+function splitFamilies(set: AddressSet): AddressInterval[] {
+  const out: AddressInterval[] = [];
+  for (const interval of set.intervals) {
+    if (interval.first < V6_OFFSET && interval.last >= V6_OFFSET) {
+      out.push({ first: interval.first, last: V6_OFFSET - 1n }, { first: V6_OFFSET, last: interval.last });
+    } else out.push(interval);
+  }
+  return out;
+}
+
+/**
+ * The peer side of a row as sorted, disjoint atoms: one per workload address (column: its class) and one per piece
+ * of an external range outside every workload address (column: classCount + range index). A workload's address
+ * belongs to the workload, not to the external range around it. `adjacent[i]`: atom i starts right after atom
+ * i − 1 ends, in the same family, so that equal neighbours merge into one interval.
+ */
+interface Atoms {
+  readonly intervals: readonly AddressInterval[];
+  readonly columns: Int32Array;
+  readonly adjacent: Uint8Array;
+}
+
+function peerAtoms(
+  owners: ReadonlyMap<bigint, number>,
+  externals: readonly ExternalRange[],
+  classCount: number,
+): Atoms {
+  const items: { interval: AddressInterval; column: number }[] = [];
+  for (const [address, cls] of owners) items.push({ interval: point(address), column: cls });
+  const workloadAddresses = AddressSet.of([...owners.keys()].map(point));
+  externals.forEach((range, index) => {
+    const outside = AddressSet.of([{ first: range.first, last: range.last }]).subtract(workloadAddresses);
+    for (const interval of splitFamilies(outside)) items.push({ interval, column: classCount + index });
+  });
+  items.sort((a, b) =>
+    a.interval.first < b.interval.first ? -1 : a.interval.first > b.interval.first ? 1 : 0,
+  );
+  const columns = new Int32Array(items.length);
+  const adjacent = new Uint8Array(items.length);
+  items.forEach((item, i) => {
+    columns[i] = item.column;
+    const previous = items[i - 1]?.interval;
+    adjacent[i] =
+      previous !== undefined &&
+      previous.last + 1n === item.interval.first &&
+      item.interval.first !== V6_OFFSET
+        ? 1
+        : 0;
+  });
+  return { intervals: items.map((item) => item.interval), columns, adjacent };
+}
+
+/** The peers of a row grouped by connection id: maximal runs of adjacent atoms with the same id. */
+function peerRuns(row: Row, atoms: Atoms): Map<number, AddressInterval[]> {
+  const runs = new Map<number, AddressInterval[]>();
+  const count = atoms.columns.length;
+  let start = 0;
+  while (start < count) {
+    const id = row[atoms.columns[start]!]!;
+    let end = start;
+    while (end + 1 < count && atoms.adjacent[end + 1] === 1 && row[atoms.columns[end + 1]!] === id) end++;
+    if (id !== ConnTable.NONE_ID) {
+      let list = runs.get(id);
+      if (list === undefined) runs.set(id, (list = []));
+      list.push({ first: atoms.intervals[start]!.first, last: atoms.intervals[end]!.last });
+    }
+    start = end + 1;
+  }
+  return runs;
+}
+
+/** A direction without isolation: everything of the subjects' families. */
+function everythingRuns(subject: readonly AddressInterval[]): Map<number, AddressInterval[]> {
+  const families: AddressInterval[] = [];
+  if (subject.some((s) => s.first < V6_OFFSET)) families.push(...AddressSet.ALL_V4.intervals);
+  if (subject.some((s) => s.first >= V6_OFFSET)) families.push(...AddressSet.ALL_V6.intervals);
+  return new Map([[ConnTable.ALL_ID, families]]);
+}

@@ -1,0 +1,191 @@
+// An enforcement plan as nftables text: one `inet` table of Bulkhead's own with a constant number of rules, whose
+// sets carry everything that grows with containers and policies. Pure; src/host/nft.ts runs `nft`.
+//
+// Every literal written here is produced from numbers (addresses are bigints formatted by formatAddress, ports and
+// protocols are integers) or from a table name checked by `checkTableName`: nft treats an unparseable address as a
+// host name and resolves it, so nothing from the input reaches the text as written.
+
+import { V6_OFFSET, formatAddress, type AddressInterval } from '../model/address-set.js';
+import type { AnyElement, DirectionPlan, EnforcementPlan, PortElement } from './plan.js';
+
+export const DEFAULT_TABLE = 'bulkhead';
+
+/** nft identifiers: a letter, then letters, digits and `_`; kept short (the kernel allows 256 bytes). */
+const TABLE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+
+/** Undefined when `name` can be a table name; else what is wrong with it. */
+export function checkTableName(name: string): string | undefined {
+  return TABLE_NAME.test(name)
+    ? undefined
+    : `table name "${name}" must start with a letter and hold only letters, digits and _ (at most 64)`;
+}
+
+/** Set names, per family: which addresses are managed, and the allowances per direction. */
+export const SET_NAMES = [
+  'managed4',
+  'eg_any4',
+  'eg_port4',
+  'in_any4',
+  'in_port4',
+  'managed6',
+  'eg_any6',
+  'eg_port6',
+  'in_any6',
+  'in_port6',
+] as const;
+export type SetName = (typeof SET_NAMES)[number];
+
+/** The elements of each set as nft writes them; the unit of incremental updates. */
+export type PlanElements = ReadonlyMap<SetName, ReadonlySet<string>>;
+
+const SET_TYPES: Readonly<Record<SetName, string>> = {
+  managed4: 'ipv4_addr',
+  eg_any4: 'ipv4_addr . ipv4_addr',
+  eg_port4: 'ipv4_addr . ipv4_addr . inet_proto . inet_service',
+  in_any4: 'ipv4_addr . ipv4_addr',
+  in_port4: 'ipv4_addr . ipv4_addr . inet_proto . inet_service',
+  managed6: 'ipv6_addr',
+  eg_any6: 'ipv6_addr . ipv6_addr',
+  eg_port6: 'ipv6_addr . ipv6_addr . inet_proto . inet_service',
+  in_any6: 'ipv6_addr . ipv6_addr',
+  in_port6: 'ipv6_addr . ipv6_addr . inet_proto . inet_service',
+};
+
+/** Elements per `add element` command: large enough to keep nft fast, small enough for its parser's buffers. */
+const CHUNK = 2000;
+
+function interval(i: AddressInterval): string {
+  return i.first === i.last ? formatAddress(i.first) : `${formatAddress(i.first)}-${formatAddress(i.last)}`;
+}
+
+function anyElement(e: AnyElement): string {
+  return `${interval(e.src)} . ${interval(e.dst)}`;
+}
+
+function portElement(e: PortElement): string {
+  const ports = e.first === e.last ? `${e.first}` : `${e.first}-${e.last}`;
+  return `${interval(e.src)} . ${interval(e.dst)} . ${e.protocol} . ${ports}`;
+}
+
+const isV6 = (i: AddressInterval): boolean => i.first >= V6_OFFSET;
+
+/** The plan's elements, set by set. */
+export function planElements(plan: EnforcementPlan): PlanElements {
+  const out = new Map<SetName, Set<string>>(SET_NAMES.map((name) => [name, new Set<string>()]));
+  const add = (name: SetName, element: string): void => void out.get(name)!.add(element);
+  for (const i of plan.managed.intervals) add(isV6(i) ? 'managed6' : 'managed4', interval(i));
+  const direction = (prefix: 'eg' | 'in', d: DirectionPlan): void => {
+    for (const e of d.any) add(`${prefix}_any${isV6(e.src) ? 6 : 4}`, anyElement(e));
+    for (const e of d.ports) add(`${prefix}_port${isV6(e.src) ? 6 : 4}`, portElement(e));
+  };
+  direction('eg', plan.egress);
+  direction('in', plan.ingress);
+  return out;
+}
+
+/**
+ * The rules. "established,related accept" first: replies and packets of allowed connections never reach a lookup,
+ * which keeps throughput at the level of no rules. Then, for managed sources, the egress check, and for managed
+ * destinations the ingress check: a packet is dropped when neither the any-set nor the port-set of that direction
+ * holds it. Both checks run in the same pass, so a connection needs both directions ("both the egress policy on the
+ * source pod and the ingress policy on the destination pod need to allow the connection"). Protocols without ports
+ * (ICMP, ...) match only the any-sets: `th dport` is not a port for them, and no port element names their protocol.
+ * Drops are final across base chains; an accept here ends only this chain, so Docker's own rules still apply.
+ */
+function chain(): string[] {
+  const check = (family: 'ip' | 'ip6', suffix: '4' | '6', prefix: 'eg' | 'in', side: 'saddr' | 'daddr') =>
+    `    ${family} ${side} @managed${suffix} ${family} saddr . ${family} daddr != @${prefix}_any${suffix} ` +
+    `${family} saddr . ${family} daddr . meta l4proto . th dport != @${prefix}_port${suffix} ` +
+    `counter drop comment "${prefix === 'eg' ? 'egress' : 'ingress'} not allowed"`;
+  return [
+    '  chain forward {',
+    '    type filter hook forward priority filter; policy accept;',
+    '    ct state established,related accept',
+    check('ip', '4', 'eg', 'saddr'),
+    check('ip', '4', 'in', 'daddr'),
+    check('ip6', '6', 'eg', 'saddr'),
+    check('ip6', '6', 'in', 'daddr'),
+    '  }',
+  ];
+}
+
+function addElements(
+  table: string,
+  name: SetName,
+  elements: Iterable<string>,
+  verb: 'add' | 'delete',
+): string[] {
+  const lines: string[] = [];
+  let chunk: string[] = [];
+  const flush = (): void => {
+    if (chunk.length > 0) lines.push(`${verb} element inet ${table} ${name} { ${chunk.join(', ')} }`);
+    chunk = [];
+  };
+  for (const element of elements) {
+    chunk.push(element);
+    if (chunk.length === CHUNK) flush();
+  }
+  flush();
+  return lines;
+}
+
+/**
+ * The whole table as one transaction for `nft -f`: create it if missing (so that the delete cannot fail), delete it,
+ * and build it again with every element. The kernel applies all of it or nothing, so there is no moment with an
+ * empty or half-filled table, and existing conntrack entries (established connections) are kept.
+ */
+export function renderTable(table: string, elements: PlanElements): string {
+  assertTableName(table);
+  const lines = [`table inet ${table}`, `delete table inet ${table}`, `table inet ${table} {`];
+  for (const name of SET_NAMES) {
+    // Every field of every set may be a range: a Compose project's subnet or an ipBlock is one element.
+    lines.push(`  set ${name} {`, `    type ${SET_TYPES[name]}`, '    flags interval', '  }');
+  }
+  lines.push(...chain(), '}');
+  for (const name of SET_NAMES) lines.push(...addElements(table, name, elements.get(name) ?? [], 'add'));
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The change from `before` to `after` as element deletes and adds in one transaction, deletes first (a widened
+ * interval replaces a narrower one that would otherwise overlap it). Undefined when nothing changed.
+ */
+export function renderDelta(table: string, before: PlanElements, after: PlanElements): string | undefined {
+  assertTableName(table);
+  const deletes: string[] = [];
+  const adds: string[] = [];
+  for (const name of SET_NAMES) {
+    const old = before.get(name) ?? new Set<string>();
+    const now = after.get(name) ?? new Set<string>();
+    deletes.push(
+      ...addElements(
+        table,
+        name,
+        [...old].filter((e) => !now.has(e)),
+        'delete',
+      ),
+    );
+    adds.push(
+      ...addElements(
+        table,
+        name,
+        [...now].filter((e) => !old.has(e)),
+        'add',
+      ),
+    );
+  }
+  if (deletes.length === 0 && adds.length === 0) return undefined;
+  return `${[...deletes, ...adds].join('\n')}\n`;
+}
+
+/** Removes the table and everything in it; a no-op when it does not exist. */
+export function renderUninstall(table: string): string {
+  assertTableName(table);
+  return `table inet ${table}\ndelete table inet ${table}\n`;
+}
+
+function assertTableName(table: string): void {
+  const problem = checkTableName(table);
+  // Callers validate at the edge; reaching this is a bug, not bad input.
+  if (problem !== undefined) throw new Error(problem);
+}
