@@ -15,6 +15,14 @@ import { LINT_SEVERITIES } from '../core/lint/types.js';
 import { SEVERITIES } from '../core/severity.js';
 import { CONFIG_FILE } from '../config/load-config.js';
 import { audit, AUDIT_FORMATS, type AuditCliOptions } from './audit.js';
+import {
+  agent,
+  status,
+  DEFAULT_STATE_DIR,
+  DEFAULT_TABLE,
+  type AgentCliOptions,
+  type StatusCliOptions,
+} from './agent.js';
 
 export type { CliIo } from './io.js';
 
@@ -132,6 +140,51 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
         io,
         io.today?.() ?? new Date().toISOString().slice(0, 10),
       );
+    });
+
+  program
+    .command('agent')
+    .description(
+      'Enforce the policies on this Docker host: compile them to an nftables table of its own and keep it current (root).',
+    )
+    .option(
+      '--policies <dir>',
+      'directory of NetworkPolicy / admin policy / Namespace YAML (watched for changes)',
+    )
+    .option(
+      '--docker-socket <path>',
+      'Docker socket (default: DOCKER_HOST=unix://..., else /var/run/docker.sock)',
+    )
+    .option('--table <name>', 'name of the inet table Bulkhead owns', DEFAULT_TABLE)
+    .option(
+      '--state-dir <dir>',
+      'where the agent records what it enforces, for bulkhead status',
+      DEFAULT_STATE_DIR,
+    )
+    .addOption(
+      new Option(
+        '--fail-mode <mode>',
+        'when the Docker inventory cannot be read: closed keeps the rules (and denies new containers), open removes the table',
+      )
+        .choices(['open', 'closed'])
+        .default('closed'),
+    )
+    .option('--once', 'apply once and exit', false)
+    .option('--dry-run', 'print the ruleset instead of applying it', false)
+    .option('--uninstall', 'remove the table and the state, exactly what Bulkhead added', false)
+    .option('--resync <seconds>', 'reconcile at least this often, in case an event was missed', '30')
+    .action(async (options: AgentCliOptions) => {
+      exitCode = await agent(options, io);
+    });
+
+  program
+    .command('status')
+    .description('Show what the agent enforces on this host, since when, and what it dropped.')
+    .option('--table <name>', 'name of the inet table Bulkhead owns', DEFAULT_TABLE)
+    .option('--state-dir <dir>', "the agent's state directory", DEFAULT_STATE_DIR)
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['txt', 'json']).default('txt'))
+    .action(async (options: StatusCliOptions) => {
+      exitCode = await status(options, io);
     });
 
   try {

@@ -13,6 +13,9 @@ export type NftResult<T = void> =
   { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: NftError };
 
 export class Nft {
+  /** Pids of the nft processes this object started lately: `nft monitor` names the process of each change. */
+  private readonly ownPids: number[] = [];
+
   constructor(
     private readonly run: ProgramRunner = runProgram,
     private readonly program = 'nft',
@@ -30,7 +33,14 @@ export class Nft {
 
   private async load(ruleset: string, checkOnly: boolean): Promise<NftResult> {
     const args = checkOnly ? ['-c', '-f', '/dev/stdin'] : ['-f', '/dev/stdin'];
-    const result = await this.run(this.program, args, { input: ruleset, timeoutMs: 120_000 });
+    const result = await this.run(this.program, args, {
+      input: ruleset,
+      timeoutMs: 120_000,
+      onSpawn: (pid) => {
+        this.ownPids.push(pid);
+        if (this.ownPids.length > 256) this.ownPids.shift();
+      },
+    });
     if (result.spawnError !== undefined) return notFound(result.spawnError);
     if (result.code !== 0)
       return {
@@ -44,6 +54,11 @@ export class Nft {
         },
       };
     return { ok: true, value: undefined };
+  }
+
+  /** Whether a change `nft monitor` reports came from a transaction this object ran. */
+  startedBy(pid: number): boolean {
+    return this.ownPids.includes(pid);
   }
 
   /** Whether `inet <table>` exists. */

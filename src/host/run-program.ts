@@ -14,12 +14,18 @@ export interface ProgramResult {
 export type ProgramRunner = (
   program: string,
   args: readonly string[],
-  options?: { readonly input?: string; readonly timeoutMs?: number },
+  options?: {
+    readonly input?: string;
+    readonly timeoutMs?: number;
+    /** Called with the child's pid once it runs (to tell our own nft transactions from others'). */
+    readonly onSpawn?: (pid: number) => void;
+  },
 ) => Promise<ProgramResult>;
 
 export const runProgram: ProgramRunner = (program, args, options = {}) =>
   new Promise((resolve) => {
     const child = spawn(program, [...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    if (child.pid !== undefined) options.onSpawn?.(child.pid);
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     let settled = false;

@@ -1,0 +1,296 @@
+// The enforcement agent: keeps Bulkhead's nftables table equal to what the policies allow for the containers that
+// run now. One reconcile = read (policies + inventory) → model → plan → apply (whole table the first time, element
+// changes after) → revoke tracked connections the change no longer allows. Everything it runs is injected, so the
+// loop is tested with fakes; the CLI wires the real Docker client, nft and conntrack.
+
+import type { Cluster } from '../core/model/cluster.js';
+import { AddressSet } from '../core/model/address-set.js';
+import { Connectivity } from '../core/engine/connectivity.js';
+import { compilePlan, type EnforcementPlan } from '../core/nft/plan.js';
+import { PlanLookup } from '../core/nft/plan-lookup.js';
+import {
+  planElements,
+  renderDelta,
+  renderTable,
+  renderUninstall,
+  type PlanElements,
+} from '../core/nft/ruleset.js';
+import type { Conntrack, TrackedConnection } from '../host/conntrack.js';
+import type { Nft } from '../host/nft.js';
+
+export type FailMode = 'open' | 'closed';
+
+/** What one read of the world gave: the cluster to enforce, or why there is none. */
+export type DesiredInput =
+  | {
+      readonly ok: true;
+      readonly cluster: Cluster;
+      /** Docker network subnets: managed even where no container has an address yet. */
+      readonly managed: AddressSet;
+      /** Rendered warnings to log (never blocking). */
+      readonly warnings?: string;
+    }
+  /** The policies have errors (rendered with file:line:column): the last good ruleset stays. */
+  | { readonly ok: false; readonly kind: 'policy'; readonly message: string }
+  /** The Docker inventory could not be read: --fail-mode decides. */
+  | { readonly ok: false; readonly kind: 'inventory'; readonly message: string };
+
+export interface AgentDeps {
+  readonly readDesired: () => Promise<DesiredInput>;
+  readonly nft: Pick<Nft, 'check' | 'apply'>;
+  readonly conntrack: Pick<Conntrack, 'list' | 'delete'>;
+  readonly log: (line: string) => void;
+  readonly now: () => Date;
+}
+
+export interface AgentOptions {
+  readonly table: string;
+  readonly failMode: FailMode;
+}
+
+/** The result of one reconcile, also what `bulkhead status` shows. */
+export interface ReconcileOutcome {
+  readonly status: 'applied' | 'unchanged' | 'kept' | 'closed' | 'opened' | 'failed';
+  readonly message: string;
+  /** Set when the kernel's table changed. */
+  readonly transaction?: 'full' | 'delta';
+  readonly revoked?: number;
+  readonly workloads?: number;
+  readonly elements?: number;
+  readonly durationMs: number;
+}
+
+export interface AgentState {
+  readonly table: string;
+  readonly failMode: FailMode;
+  /** When this agent first enforced a ruleset. */
+  readonly enforcingSince?: string;
+  /** When the ruleset now in the kernel was applied. */
+  readonly appliedAt?: string;
+  readonly workloads?: number;
+  readonly elements?: Readonly<Record<string, number>>;
+  readonly last: ReconcileOutcome & { readonly at: string; readonly reason: string };
+}
+
+export class Agent {
+  /** What the kernel holds, as far as this agent applied it; undefined until the first apply. */
+  private current: PlanElements | undefined;
+  private currentPlan: EnforcementPlan | undefined;
+  private enforcingSince: string | undefined;
+  private appliedAt: string | undefined;
+  private workloads: number | undefined;
+  private lastOutcome: (ReconcileOutcome & { at: string; reason: string }) | undefined;
+  private replaceWhole = false;
+
+  constructor(
+    private readonly deps: AgentDeps,
+    private readonly options: AgentOptions,
+  ) {}
+
+  state(): AgentState {
+    return {
+      table: this.options.table,
+      failMode: this.options.failMode,
+      ...(this.enforcingSince !== undefined ? { enforcingSince: this.enforcingSince } : {}),
+      ...(this.appliedAt !== undefined ? { appliedAt: this.appliedAt } : {}),
+      ...(this.workloads !== undefined ? { workloads: this.workloads } : {}),
+      ...(this.current !== undefined
+        ? { elements: Object.fromEntries([...this.current].map(([name, set]) => [name, set.size])) }
+        : {}),
+      last: this.lastOutcome ?? {
+        status: 'unchanged',
+        message: 'not reconciled yet',
+        durationMs: 0,
+        at: this.deps.now().toISOString(),
+        reason: 'start',
+      },
+    };
+  }
+
+  /**
+   * Makes the next reconcile replace the whole table (after edits by others). A flag rather than forgetting at once:
+   * a reconcile already running would otherwise record its result and the next one would find nothing to change.
+   */
+  invalidate(): void {
+    this.replaceWhole = true;
+  }
+
+  /** The ruleset the current input compiles to, without applying it (`--dry-run`). */
+  async preview(): Promise<
+    { ok: true; ruleset: string; plan: EnforcementPlan } | { ok: false; message: string }
+  > {
+    const desired = await this.deps.readDesired();
+    if (!desired.ok) return { ok: false, message: desired.message };
+    const plan = this.compile(desired.cluster, desired.managed);
+    return { ok: true, ruleset: renderTable(this.options.table, planElements(plan)), plan };
+  }
+
+  async reconcile(reason: string): Promise<ReconcileOutcome> {
+    const started = performance.now();
+    const outcome = await this.reconcileOnce(started);
+    this.lastOutcome = { ...outcome, at: this.deps.now().toISOString(), reason };
+    this.deps.log(`${reason}: ${outcome.message} (${outcome.durationMs.toFixed(1)} ms)`);
+    return outcome;
+  }
+
+  private async reconcileOnce(started: number): Promise<ReconcileOutcome> {
+    const elapsed = (): number => performance.now() - started;
+    if (this.replaceWhole) {
+      this.replaceWhole = false;
+      this.current = undefined;
+    }
+    const desired = await this.deps.readDesired();
+    if (!desired.ok && desired.kind === 'policy')
+      return {
+        status: 'kept',
+        message: `the policies have errors; the last good ruleset stays enforced\n${desired.message}`,
+        durationMs: elapsed(),
+      };
+    if (!desired.ok) return this.inventoryUnreadable(desired.message, elapsed);
+    if (desired.warnings !== undefined && desired.warnings !== '') this.deps.log(desired.warnings.trimEnd());
+
+    const plan = this.compile(desired.cluster, desired.managed);
+    const elements = planElements(plan);
+    const count = [...elements.values()].reduce((sum, set) => sum + set.size, 0);
+    const workloads = desired.cluster.workloads.length;
+    let transaction: 'full' | 'delta';
+    let removedSomething: boolean;
+    if (this.current === undefined) {
+      // The first apply of this process replaces the whole table in one transaction: a restarted agent never
+      // opens a window, and whatever the table held before (an older ruleset, edits by others) is gone.
+      const ruleset = renderTable(this.options.table, elements);
+      const checked = await this.deps.nft.check(ruleset);
+      if (!checked.ok) return { status: 'failed', message: checked.error.message, durationMs: elapsed() };
+      const applied = await this.deps.nft.apply(ruleset);
+      if (!applied.ok) return { status: 'failed', message: applied.error.message, durationMs: elapsed() };
+      transaction = 'full';
+      removedSomething = true;
+    } else {
+      const delta = renderDelta(this.options.table, this.current, elements);
+      if (delta === undefined) {
+        this.currentPlan = plan;
+        this.workloads = workloads;
+        return {
+          status: 'unchanged',
+          message: 'nothing to change',
+          workloads,
+          elements: count,
+          durationMs: elapsed(),
+        };
+      }
+      const applied = await this.deps.nft.apply(delta);
+      if (!applied.ok) {
+        // The table is not what we believe (edited or removed by someone): replace it whole.
+        this.current = undefined;
+        this.deps.log(`element update refused (${applied.error.message}); replacing the whole table`);
+        return this.reconcileOnce(started);
+      }
+      transaction = 'delta';
+      removedSomething = delta.includes('delete element');
+    }
+    const now = this.deps.now().toISOString();
+    this.current = elements;
+    this.currentPlan = plan;
+    this.workloads = workloads;
+    this.appliedAt = now;
+    this.enforcingSince ??= now;
+    const revoked = removedSomething ? await this.revoke(plan) : 0;
+    return {
+      status: 'applied',
+      message: `${transaction === 'full' ? 'table applied' : 'elements updated'}: ${workloads} workloads, ${count} elements${revoked > 0 ? `, ${revoked} connection(s) revoked` : ''}`,
+      transaction,
+      revoked,
+      workloads,
+      elements: count,
+      durationMs: elapsed(),
+    };
+  }
+
+  private compile(cluster: Cluster, managed: AddressSet): EnforcementPlan {
+    // On a host the kernel matches addresses: an ipBlock that contains a container's address matches it.
+    const model = Connectivity.build(cluster, { ipBlockPods: 'match' });
+    const plan = compilePlan(model, { managed });
+    for (const d of plan.diagnostics) this.deps.log(`warning: ${d.message} (${d.code})`);
+    return plan;
+  }
+
+  /**
+   * --fail-mode: closed keeps the table as it is (a new container's address is managed and has no elements, so it
+   * is denied) and, when there is no table yet, installs one that denies every forwarded new connection; open
+   * removes the table, leaving Docker's own rules alone in charge until the inventory can be read again.
+   */
+  private async inventoryUnreadable(message: string, elapsed: () => number): Promise<ReconcileOutcome> {
+    if (this.options.failMode === 'open') {
+      const removed = await this.deps.nft.apply(renderUninstall(this.options.table));
+      this.current = undefined;
+      return removed.ok
+        ? { status: 'opened', message: `${message}; --fail-mode open: table removed`, durationMs: elapsed() }
+        : {
+            status: 'failed',
+            message: `${message}; removing the table failed: ${removed.error.message}`,
+            durationMs: elapsed(),
+          };
+    }
+    if (this.current !== undefined)
+      return {
+        status: 'kept',
+        message: `${message}; --fail-mode closed: the last ruleset stays`,
+        durationMs: elapsed(),
+      };
+    const closed = planElements({
+      managed: AddressSet.ALL,
+      egress: { any: [], ports: [] },
+      ingress: { any: [], ports: [] },
+      diagnostics: [],
+    });
+    const applied = await this.deps.nft.apply(renderTable(this.options.table, closed));
+    if (!applied.ok)
+      return {
+        status: 'failed',
+        message: `${message}; closing failed: ${applied.error.message}`,
+        durationMs: elapsed(),
+      };
+    this.current = closed;
+    return {
+      status: 'closed',
+      message: `${message}; --fail-mode closed: every new forwarded connection is denied until the inventory can be read`,
+      transaction: 'full',
+      durationMs: elapsed(),
+    };
+  }
+
+  /**
+   * Deletes the tracked connections the plan no longer allows, so that they are cut instead of living on through
+   * `ct state established`. A connection is judged by its real ends: the client as it sent, the server from the
+   * reply direction (after Docker's DNAT of a published port).
+   */
+  private async revoke(plan: EnforcementPlan): Promise<number> {
+    const listed = await this.deps.conntrack.list();
+    if (!listed.ok) {
+      this.deps.log(`warning: cannot revoke connections: ${listed.error.message}`);
+      return 0;
+    }
+    const lookup = new PlanLookup(plan);
+    let revoked = 0;
+    for (const entry of listed.value) {
+      if (!plan.managed.has(entry.src) && !plan.managed.has(entry.replySrc)) continue;
+      if (lookup.allows(entry.src, entry.replySrc, entry.protocol, portOf(entry))) continue;
+      const deleted = await this.deps.conntrack.delete(entry);
+      if (deleted.ok) revoked++;
+      else this.deps.log(`warning: ${deleted.error.message}`);
+    }
+    if (revoked > 0) this.deps.log(`revoked ${revoked} connection(s) no longer allowed`);
+    return revoked;
+  }
+
+  /** The plan now enforced (for status and tests). */
+  get enforcedPlan(): EnforcementPlan | undefined {
+    return this.currentPlan;
+  }
+}
+
+/** The real destination port: the reply's source port (after DNAT); only TCP, UDP and SCTP have ports. */
+function portOf(entry: TrackedConnection): number | undefined {
+  if (entry.protocol !== 6 && entry.protocol !== 17 && entry.protocol !== 132) return undefined;
+  return entry.replySport ?? entry.dport;
+}

@@ -1,0 +1,141 @@
+// The agent as a daemon: reconcile when Docker reports a container or network change, when a policy file changes,
+// when someone else edits our table, and every `resyncSeconds` in case an event was lost. Reconciles never overlap:
+// changes that arrive during one are handled by exactly one more right after it.
+
+import { watch, type FSWatcher } from 'node:fs';
+import type { DockerEvent, DockerEventSource, DockerEventSubscription } from '../docker/engine-client.js';
+import type { NftMonitorHandle, RulesetChange } from '../host/nft-monitor.js';
+import type { Agent, ReconcileOutcome } from './agent.js';
+
+/** Docker events after which the set of running containers, their addresses or the networks may differ. */
+const CONTAINER_ACTIONS = new Set(['start', 'die', 'stop', 'kill', 'destroy', 'rename', 'pause', 'unpause']);
+const NETWORK_ACTIONS = new Set(['connect', 'disconnect', 'create', 'destroy']);
+
+export interface FollowDeps {
+  readonly agent: Agent;
+  readonly events: DockerEventSource;
+  readonly policiesDir: string;
+  /** Starts `nft monitor`; changes come back through `onChange`. */
+  readonly monitor: (
+    onChange: (change: RulesetChange) => void,
+    onEnd: (reason: string) => void,
+  ) => NftMonitorHandle;
+  /** Whether a change came from this agent's own nft (by pid) and whether it touched our table. */
+  readonly ownChange: (change: RulesetChange) => boolean;
+  readonly touchesOurTable: (change: RulesetChange) => boolean;
+  /** Called after every reconcile (state file). */
+  readonly onReconciled: (outcome: ReconcileOutcome) => void;
+  readonly log: (line: string) => void;
+  readonly resyncSeconds: number;
+}
+
+export class Follower {
+  private running: Promise<void> | undefined;
+  private rerun: string | undefined;
+  private subscription: DockerEventSubscription | undefined;
+  private watcher: FSWatcher | undefined;
+  private monitor: NftMonitorHandle | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private policyTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private resolveStopped: (() => void) | undefined;
+
+  constructor(private readonly deps: FollowDeps) {}
+
+  /** Runs until `stop()`; the first reconcile has already happened (the CLI does it, to report its result). */
+  run(): Promise<void> {
+    this.subscribe();
+    this.watchPolicies();
+    this.watchTable();
+    const resync = setInterval(() => this.trigger('periodic resync'), this.deps.resyncSeconds * 1000);
+    this.timers.push(resync);
+    return new Promise((resolve) => (this.resolveStopped = resolve));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.subscription?.close();
+    this.watcher?.close();
+    this.monitor?.close();
+    for (const timer of this.timers) clearInterval(timer);
+    if (this.policyTimer !== undefined) clearTimeout(this.policyTimer);
+    await this.running;
+    this.resolveStopped?.();
+  }
+
+  /** Queues a reconcile: now if idle, else once after the one running (reasons of the waiting ones merge). */
+  trigger(reason: string): void {
+    if (this.stopped) return;
+    if (this.running !== undefined) {
+      this.rerun = this.rerun === undefined ? reason : this.rerun;
+      return;
+    }
+    this.running = (async () => {
+      let next: string | undefined = reason;
+      while (next !== undefined && !this.stopped) {
+        this.rerun = undefined;
+        const outcome = await this.deps.agent.reconcile(next);
+        this.deps.onReconciled(outcome);
+        next = this.rerun;
+      }
+      this.running = undefined;
+    })();
+  }
+
+  private subscribe(): void {
+    if (this.stopped) return;
+    this.subscription = this.deps.events.subscribe(
+      ['container', 'network'],
+      (event) => this.onDockerEvent(event),
+      (error) => {
+        if (this.stopped) return;
+        this.deps.log(`Docker event stream ended: ${error.message}; reconnecting in 1 s`);
+        // Whatever happened meanwhile is read again by the reconcile after the reconnect.
+        const retry = setTimeout(() => {
+          this.subscribe();
+          this.trigger('Docker event stream reconnected');
+        }, 1000);
+        this.timers.push(retry);
+      },
+    );
+  }
+
+  private onDockerEvent(event: DockerEvent): void {
+    const relevant =
+      (event.type === 'container' && CONTAINER_ACTIONS.has(event.action)) ||
+      (event.type === 'network' && NETWORK_ACTIONS.has(event.action));
+    if (relevant) this.trigger(`docker ${event.type} ${event.action} ${event.actor.slice(0, 12)}`);
+  }
+
+  private watchPolicies(): void {
+    try {
+      this.watcher = watch(this.deps.policiesDir, { recursive: true }, () => {
+        // Editors write in several steps (truncate, write, rename): wait for the burst to end.
+        if (this.policyTimer !== undefined) clearTimeout(this.policyTimer);
+        this.policyTimer = setTimeout(() => this.trigger('policy files changed'), 150);
+      });
+      this.watcher.on('error', (error) =>
+        this.deps.log(`watching ${this.deps.policiesDir} failed: ${error.message}`),
+      );
+    } catch (error) {
+      this.deps.log(
+        `cannot watch ${this.deps.policiesDir} (${(error as Error).message}); policy changes are read every ${this.deps.resyncSeconds} s`,
+      );
+    }
+  }
+
+  private watchTable(): void {
+    this.monitor = this.deps.monitor(
+      (change) => {
+        if (this.deps.ownChange(change) || !this.deps.touchesOurTable(change)) return;
+        this.deps.log(
+          `our table was changed by ${change.process ?? 'another process'}${change.pid !== undefined ? ` (pid ${change.pid})` : ''}: ${change.lines[0] ?? ''}; repairing`,
+        );
+        this.deps.agent.invalidate();
+        this.trigger('table edited by someone else');
+      },
+      (reason) =>
+        this.deps.log(`${reason}; edits of the table by others are only repaired by the periodic resync`),
+    );
+  }
+}

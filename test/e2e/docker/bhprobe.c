@@ -1,0 +1,217 @@
+/*
+ * bhprobe: the traffic tool of the enforcement end-to-end tests, built static and put into the test image
+ * (busybox's nc has no UDP). Three modes:
+ *
+ *   bhprobe serve PORT...            TCP and UDP on every PORT: a TCP client gets "ok\n" and then an echo of what
+ *                                     it sends; a UDP datagram gets "ok" back.
+ *   bhprobe probe TIMEOUT_MS T...    T is tcp:IP:PORT or udp:IP:PORT; all at once; prints "T open" or "T closed"
+ *                                     per target. TCP is open when "ok" arrives; UDP when the reply arrives.
+ *   bhprobe hold IP PORT             one long-lived TCP connection: writes a line every 200 ms and prints
+ *                                     "alive N" per echo; prints "cut" and exits 3 when an echo is 1 s late.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_FDS 4096
+
+static long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static int parse_addr(const char *ip, int port, struct sockaddr_storage *out, socklen_t *len) {
+  memset(out, 0, sizeof *out);
+  struct sockaddr_in *v4 = (struct sockaddr_in *)out;
+  struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)out;
+  if (inet_pton(AF_INET, ip, &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    *len = sizeof *v4;
+    return AF_INET;
+  }
+  if (inet_pton(AF_INET6, ip, &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    *len = sizeof *v6;
+    return AF_INET6;
+  }
+  return -1;
+}
+
+static int serve(int argc, char **argv) {
+  struct pollfd fds[MAX_FDS];
+  int kinds[MAX_FDS]; /* 0 tcp listener, 1 udp, 2 tcp client */
+  int n = 0;
+  for (int i = 0; i < argc; i++) {
+    int port = atoi(argv[i]);
+    struct sockaddr_in6 addr = {.sin6_family = AF_INET6, .sin6_port = htons(port), .sin6_addr = in6addr_any};
+    int off = 0, on = 1;
+    int t = socket(AF_INET6, SOCK_STREAM, 0);
+    setsockopt(t, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    setsockopt(t, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+    if (bind(t, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(t, 512) != 0) {
+      perror("tcp");
+      return 2;
+    }
+    int u = socket(AF_INET6, SOCK_DGRAM, 0);
+    setsockopt(u, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+    if (bind(u, (struct sockaddr *)&addr, sizeof addr) != 0) {
+      perror("udp");
+      return 2;
+    }
+    fds[n] = (struct pollfd){.fd = t, .events = POLLIN};
+    kinds[n++] = 0;
+    fds[n] = (struct pollfd){.fd = u, .events = POLLIN};
+    kinds[n++] = 1;
+  }
+  signal(SIGPIPE, SIG_IGN);
+  for (;;) {
+    if (poll(fds, n, -1) < 0) continue;
+    for (int i = 0; i < n; i++) {
+      if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      if (kinds[i] == 0) {
+        int c = accept(fds[i].fd, NULL, NULL);
+        if (c < 0) continue;
+        if (n >= MAX_FDS || write(c, "ok\n", 3) != 3) {
+          close(c);
+          continue;
+        }
+        fds[n] = (struct pollfd){.fd = c, .events = POLLIN};
+        kinds[n++] = 2;
+      } else if (kinds[i] == 1) {
+        char buf[512];
+        struct sockaddr_storage from;
+        socklen_t len = sizeof from;
+        if (recvfrom(fds[i].fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &len) >= 0)
+          sendto(fds[i].fd, "ok", 2, 0, (struct sockaddr *)&from, len);
+      } else {
+        char buf[512];
+        ssize_t r = read(fds[i].fd, buf, sizeof buf);
+        if (r <= 0 || write(fds[i].fd, buf, r) != r) {
+          close(fds[i].fd);
+          fds[i] = fds[n - 1];
+          kinds[i] = kinds[n - 1];
+          n--;
+          i--;
+        }
+      }
+    }
+  }
+}
+
+struct target {
+  char text[96];
+  int udp, fd, done, open;
+  struct sockaddr_storage addr;
+  socklen_t len;
+  long last_send;
+};
+
+static int probe(int argc, char **argv) {
+  long timeout = atol(argv[0]);
+  int count = argc - 1;
+  struct target *t = calloc(count, sizeof *t);
+  struct pollfd *fds = calloc(count, sizeof *fds);
+  for (int i = 0; i < count; i++) {
+    char spec[96], *proto, *ip, *port;
+    snprintf(spec, sizeof spec, "%s", argv[i + 1]);
+    snprintf(t[i].text, sizeof t[i].text, "%s", argv[i + 1]);
+    proto = spec;
+    ip = strchr(proto, ':');
+    port = ip ? strrchr(ip + 1, ':') : NULL;
+    if (!ip || !port) {
+      fprintf(stderr, "bad target %s\n", argv[i + 1]);
+      return 2;
+    }
+    *ip++ = 0;
+    *port++ = 0;
+    t[i].udp = strcmp(proto, "udp") == 0;
+    int family = parse_addr(ip, atoi(port), &t[i].addr, &t[i].len);
+    if (family < 0) {
+      fprintf(stderr, "bad address %s\n", ip);
+      return 2;
+    }
+    t[i].fd = socket(family, (t[i].udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK, 0);
+    if (t[i].udp) {
+      connect(t[i].fd, (struct sockaddr *)&t[i].addr, t[i].len);
+      send(t[i].fd, "x", 1, 0);
+      t[i].last_send = now_ms();
+    } else {
+      connect(t[i].fd, (struct sockaddr *)&t[i].addr, t[i].len);
+    }
+    fds[i] = (struct pollfd){.fd = t[i].fd, .events = POLLIN};
+  }
+  long deadline = now_ms() + timeout;
+  int remaining = count;
+  while (remaining > 0 && now_ms() < deadline) {
+    poll(fds, count, 50);
+    for (int i = 0; i < count; i++) {
+      if (t[i].done) continue;
+      if (t[i].udp && now_ms() - t[i].last_send >= 200) {
+        send(t[i].fd, "x", 1, 0); /* UDP may be lost; retry */
+        t[i].last_send = now_ms();
+      }
+      if (!(fds[i].revents & (POLLIN | POLLERR | POLLHUP))) continue;
+      char buf[16];
+      ssize_t r = recv(t[i].fd, buf, sizeof buf, 0);
+      if (r >= 2 && buf[0] == 'o' && buf[1] == 'k') t[i].open = 1;
+      if (r >= 0 || (errno != EAGAIN && errno != ECONNREFUSED) || !t[i].udp) {
+        t[i].done = 1;
+        fds[i].fd = -1;
+        remaining--;
+      }
+    }
+  }
+  for (int i = 0; i < count; i++) printf("%s %s\n", t[i].text, t[i].open ? "open" : "closed");
+  return 0;
+}
+
+static int hold(char *ip, int port) {
+  struct sockaddr_storage addr;
+  socklen_t len;
+  int family = parse_addr(ip, port, &addr, &len);
+  int fd = socket(family, SOCK_STREAM, 0);
+  struct timeval tv = {.tv_sec = 1};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  signal(SIGPIPE, SIG_IGN);
+  if (connect(fd, (struct sockaddr *)&addr, len) != 0) {
+    printf("refused\n");
+    return 2;
+  }
+  char buf[64];
+  if (recv(fd, buf, 3, MSG_WAITALL) != 3) {
+    printf("cut\n");
+    return 3;
+  }
+  for (long n = 1;; n++) {
+    if (send(fd, "ping\n", 5, 0) != 5 || recv(fd, buf, 5, MSG_WAITALL) != 5) {
+      printf("cut\n");
+      return 3;
+    }
+    printf("alive %ld\n", n);
+    usleep(200000);
+  }
+}
+
+int main(int argc, char **argv) {
+  if (argc >= 3 && strcmp(argv[1], "serve") == 0) return serve(argc - 2, argv + 2);
+  if (argc >= 3 && strcmp(argv[1], "probe") == 0) return probe(argc - 2, argv + 2);
+  if (argc == 4 && strcmp(argv[1], "hold") == 0) return hold(argv[2], atoi(argv[3]));
+  fprintf(stderr, "usage: bhprobe serve PORT... | probe TIMEOUT_MS tcp:IP:PORT|udp:IP:PORT... | hold IP PORT\n");
+  return 2;
+}
