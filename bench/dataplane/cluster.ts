@@ -101,7 +101,14 @@ function probeManifests(): Manifest[] {
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { purpose: 'benchmark' } } },
     pod('bench-client', []),
-    pod('bench-server', [PORTS.iperf3, PORTS.rate, PORTS.rr, PORTS.ingressOnly, PORTS.egressOnly, PORTS.denied]),
+    pod('bench-server', [
+      PORTS.iperf3,
+      PORTS.rate,
+      PORTS.rr,
+      PORTS.ingressOnly,
+      PORTS.egressOnly,
+      PORTS.denied,
+    ]),
     policy('default-deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] }),
     policy('client-egress', {
       podSelector: client,
@@ -177,7 +184,10 @@ export function buildBenchCluster(size: ClusterSize): BenchCluster {
 }
 
 /** Elements per set, and in all. */
-export function elementCounts(elements: PlanElements): { readonly total: number; readonly bySet: Record<string, number> } {
+export function elementCounts(elements: PlanElements): {
+  readonly total: number;
+  readonly bySet: Record<string, number>;
+} {
   const bySet: Record<string, number> = {};
   let total = 0;
   for (const name of SET_NAMES) {
@@ -261,8 +271,13 @@ export function linearRuleset(bench: BenchCluster): LinearRuleset {
   };
   const probe = (e: AnyElement): boolean => contains(e.src, client) && contains(e.dst, server);
   const list = (d: EnforcementPlan['egress'], side: 'saddr' | 'daddr'): string[] => {
-    const rules = [...d.any.map((e) => ({ e, text: anyRule(e) })), ...d.ports.map((e) => ({ e, text: portRule(e) }))];
-    const ordered = [...rules.filter((r) => !probe(r.e)), ...rules.filter((r) => probe(r.e))].map((r) => r.text);
+    const rules = [
+      ...d.any.map((e) => ({ e, text: anyRule(e) })),
+      ...d.ports.map((e) => ({ e, text: portRule(e) })),
+    ];
+    const ordered = [...rules.filter((r) => !probe(r.e)), ...rules.filter((r) => probe(r.e))].map(
+      (r) => r.text,
+    );
     ordered.push('ct state established,related return');
     for (const m of plan.managed.intervals) ordered.push(`${family(m)} ${side} ${interval(m)} drop`);
     return ordered;
@@ -288,7 +303,12 @@ export function linearRuleset(bench: BenchCluster): LinearRuleset {
     '}',
     '',
   ].join('\n');
-  return { text, rules: egress.length + ingress.length, egressRules: egress.length, ingressRules: ingress.length };
+  return {
+    text,
+    rules: egress.length + ingress.length,
+    egressRules: egress.length,
+    ingressRules: ingress.length,
+  };
 }
 
 // ---- one container start --------------------------------------------------------------------------------------
@@ -354,5 +374,30 @@ export function containerStart(bench: BenchCluster): ContainerChange {
     recomputeSeconds,
     start,
     stop,
+  };
+}
+
+export interface SingleElement {
+  readonly set: string;
+  readonly setSize: number;
+  readonly add: string;
+  readonly remove: string;
+}
+
+/**
+ * One element added to and deleted from the largest port set, between two free addresses (nothing overlaps it): the
+ * unit cost behind a container change, which adds and deletes such elements by the dozen.
+ */
+export function singleElement(bench: BenchCluster): SingleElement {
+  const candidates = ['eg_port4', 'in_port4'] as const;
+  const set = candidates.reduce((a, b) =>
+    (bench.elements.get(a)?.size ?? 0) >= (bench.elements.get(b)?.size ?? 0) ? a : b,
+  );
+  const element = `${formatAddress(bench.nextAddress + 10n)} . ${formatAddress(bench.nextAddress + 11n)} . 6 . 9`;
+  return {
+    set,
+    setSize: bench.elements.get(set)?.size ?? 0,
+    add: `add element inet ${BULKHEAD_TABLE} ${set} { ${element} }\n`,
+    remove: `delete element inet ${BULKHEAD_TABLE} ${set} { ${element} }\n`,
   };
 }

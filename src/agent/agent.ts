@@ -271,14 +271,17 @@ export class Agent {
       return 0;
     }
     const lookup = new PlanLookup(plan);
-    let revoked = 0;
-    for (const entry of listed.value) {
-      if (!plan.managed.has(entry.src) && !plan.managed.has(entry.replySrc)) continue;
-      if (lookup.allows(entry.src, entry.replySrc, entry.protocol, portOf(entry))) continue;
-      const deleted = await this.deps.conntrack.delete(entry);
-      if (deleted.ok) revoked++;
-      else this.deps.log(`warning: ${deleted.error.message}`);
+    const cut = listed.value.filter(
+      (entry) =>
+        (plan.managed.has(entry.src) || plan.managed.has(entry.replySrc)) &&
+        !lookup.allows(entry.src, entry.replySrc, entry.protocol, portOf(entry)),
+    );
+    const deleted = await this.deps.conntrack.delete(cut);
+    if (!deleted.ok) {
+      this.deps.log(`warning: cannot revoke connections: ${deleted.error.message}`);
+      return 0;
     }
+    const revoked = cut.length;
     if (revoked > 0) this.deps.log(`revoked ${revoked} connection(s) no longer allowed`);
     return revoked;
   }

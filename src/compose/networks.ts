@@ -22,9 +22,6 @@ export function networkLabel(fullName: string): string {
   return `bulkhead.io/network.${fullName}`;
 }
 
-/** Generated policies are evaluated before every written one: Docker isolation holds "whatever the policy". */
-export const DOCKER_NETWORK_PRIORITY = -1;
-
 const ALL_PODS: AdminPeer = {
   kind: 'namespaces',
   namespaceSelector: { requirements: [] },
@@ -51,8 +48,9 @@ function is(key: string, value: string): LabelSelector {
  * The policies that model Docker's network isolation for one service (none for `network_mode: host`, which policies
  * cannot select). DESIGN.md, Docker mapping: "Docker networks still segment: two containers with no network in
  * common cannot talk whatever the policy." NetworkPolicies add up (a written policy could allow what Docker forbids),
- * so the isolation is an admin-tier ClusterNetworkPolicy at a priority below every written one:
- * - ingress: Pass from containers sharing a network (written policies then decide), Deny from every other
+ * so the isolation is a ClusterNetworkPolicy of Bulkhead's `segmentation` tier, evaluated before every written one:
+ * - ingress: Pass from containers sharing a network (the written admin policies, then NetworkPolicy decide), Deny
+ *   from every other
  *   container, Deny from outside addresses except to the ports the service publishes on the host;
  * - egress, only for services attached to `internal: true` networks alone (Docker gives those no route out), or with
  *   `network_mode: none`: Pass to containers sharing a network, Deny to everything else.
@@ -98,9 +96,11 @@ export function dockerNetworkPolicies(
   return [
     {
       apiKind: 'ClusterNetworkPolicy',
-      tier: 'admin',
+      // Evaluated before every written policy: Docker isolation holds "whatever the policy", and a Pass here ends
+      // only this policy, so AdminNetworkPolicies still decide traffic within a network.
+      tier: 'segmentation',
       name: `docker-networks.${workload.namespace}.${workload.name}`,
-      priority: DOCKER_NETWORK_PRIORITY,
+      priority: 0,
       subject: {
         kind: 'pods',
         namespaceSelector: is('kubernetes.io/metadata.name', workload.namespace),

@@ -244,6 +244,8 @@ function decisionText(
 ): string {
   const passed = d.passedBy !== undefined ? `passed by ${ruleText(ctx, d.passedBy)}, then ` : '';
   switch (d.tier) {
+    case 'segmentation':
+      return `${d.verdict} by Docker's network isolation: ${ruleText(ctx, d.rules[0]!)}`;
     case 'admin':
     case 'baseline': {
       const rule = d.rules[0]!;

@@ -303,7 +303,8 @@ export const adminRuleArb = (actions: readonly AdminRule['action'][]): fc.Arbitr
 
 export const adminPolicyArb: fc.Arbitrary<AdminPolicy> = fc
   .record({
-    tier: fc.constantFrom('admin' as const, 'baseline' as const),
+    // `segmentation` is the generated tier of Docker's network isolation (Deny, or Pass to end the policy).
+    tier: fc.constantFrom('admin' as const, 'baseline' as const, 'segmentation' as const),
     priority: fc.integer({ min: 0, max: 3 }),
     namespaceSelector: selectorArb,
     podSelector: fc.option(selectorArb, { nil: undefined }),
@@ -321,8 +322,8 @@ export const adminPolicyArb: fc.Arbitrary<AdminPolicy> = fc
       p.podSelector === undefined
         ? { kind: 'namespaces' as const, namespaceSelector: p.namespaceSelector }
         : { kind: 'pods' as const, namespaceSelector: p.namespaceSelector, podSelector: p.podSelector },
-    ingress: p.tier === 'admin' ? p.ingressAdmin : p.ingressBaseline,
-    egress: p.tier === 'admin' ? p.egressAdmin : p.egressBaseline,
+    ingress: p.tier === 'baseline' ? p.ingressBaseline : p.ingressAdmin,
+    egress: p.tier === 'baseline' ? p.egressBaseline : p.egressAdmin,
   }));
 
 export const clusterArb: fc.Arbitrary<Cluster> = fc

@@ -79,6 +79,13 @@ function directionAllows(
   // The destination, against whose container ports named ports resolve, is the subject for ingress and the peer
   // for egress.
   const destination = direction === 'ingress' ? subject : peer;
+  // Docker's network isolation (Bulkhead's generated segmentation tier) before everything: per policy, the first
+  // matching rule; Deny (or Allow) is final, Pass only ends that policy.
+  for (const policy of sortedPolicies(cluster, 'segmentation', subjectWorkload, options)) {
+    const action = firstMatch(cluster, policy, direction, peer, destination, protocol, port, options);
+    if (action === 'deny') return false;
+    if (action === 'allow') return true;
+  }
   // Admin tier first: "AdminNetworkPolicies with lower priority values are evaluated first"; within a policy
   // "rules are evaluated in order"; the first rule that matches decides. "Pass" skips the rest of the admin tier
   // and delegates to NetworkPolicy.
@@ -143,7 +150,21 @@ function adminVerdict(
   port: number,
   options: ReferenceOptions,
 ): AdminRule['action'] | undefined {
-  const policies = cluster.adminPolicies
+  for (const policy of sortedPolicies(cluster, tier, w, options)) {
+    const action = firstMatch(cluster, policy, direction, peer, destination, protocol, port, options);
+    if (action !== undefined) return action;
+  }
+  return undefined;
+}
+
+/** The policies of `tier` that select `w`, in evaluation order. */
+function sortedPolicies(
+  cluster: Cluster,
+  tier: AdminTier,
+  w: Workload,
+  options: ReferenceOptions,
+): AdminPolicy[] {
+  return cluster.adminPolicies
     .filter((policy) => policy.tier === tier && adminSubjectSelects(cluster, policy, w, options))
     .sort(
       (a, b) =>
@@ -151,11 +172,22 @@ function adminVerdict(
         (a.apiKind < b.apiKind ? -1 : a.apiKind > b.apiKind ? 1 : 0) ||
         (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
     );
-  for (const policy of policies) {
-    for (const rule of policy[direction]) {
-      const peerOk = rule.peers.some((p) => adminPeerMatches(cluster, p, peer, options));
-      if (peerOk && portsMatch(cluster, rule.ports, destination, protocol, port)) return rule.action;
-    }
+}
+
+/** The action of the first rule of `policy` that matches, or undefined. */
+function firstMatch(
+  cluster: Cluster,
+  policy: AdminPolicy,
+  direction: Direction,
+  peer: Endpoint,
+  destination: Endpoint,
+  protocol: Protocol,
+  port: number,
+  options: ReferenceOptions,
+): AdminRule['action'] | undefined {
+  for (const rule of policy[direction]) {
+    const peerOk = rule.peers.some((p) => adminPeerMatches(cluster, p, peer, options));
+    if (peerOk && portsMatch(cluster, rule.ports, destination, protocol, port)) return rule.action;
   }
   return undefined;
 }

@@ -414,8 +414,10 @@ interface EnginePolicy {
   readonly egress: readonly EngineRule[] | undefined;
 }
 
-/** The three tiers, in evaluation order. */
+/** The tiers, in evaluation order. */
 interface Tiers {
+  /** Docker's network isolation, before every written policy (see AdminTier). */
+  readonly segmentation: readonly EnginePolicy[];
   readonly admin: readonly EnginePolicy[];
   readonly networkPolicy: readonly EnginePolicy[];
   readonly baseline: readonly EnginePolicy[];
@@ -455,6 +457,7 @@ class Builder {
     this.workloads = cluster.workloads;
     this.features = this.workloads.map(() => []);
     this.selectedBy = {
+      segmentation: this.workloads.map(() => []),
       admin: this.workloads.map(() => []),
       networkPolicy: this.workloads.map(() => []),
       baseline: this.workloads.map(() => []),
@@ -499,11 +502,12 @@ class Builder {
       ingress: policy.ingress?.map((rule) => this.normalizeNetworkPolicyRule(rule, policy)),
       egress: policy.egress?.map((rule) => this.normalizeNetworkPolicyRule(rule, policy)),
     }));
-    const admin = this.cluster.adminPolicies.filter((p) => p.tier === 'admin').sort(compareAdminPrecedence);
-    const baseline = this.cluster.adminPolicies
-      .filter((p) => p.tier === 'baseline')
-      .sort(compareAdminPrecedence);
+    const byPrecedence = (tier: AdminPolicy['tier']): AdminPolicy[] =>
+      this.cluster.adminPolicies.filter((p) => p.tier === tier).sort(compareAdminPrecedence);
+    const admin = byPrecedence('admin');
+    const baseline = byPrecedence('baseline');
     return {
+      segmentation: byPrecedence('segmentation').map((p) => this.normalizeAdminPolicy(p)),
       admin: admin.map((p) => this.normalizeAdminPolicy(p)),
       networkPolicy,
       baseline: baseline.map((p) => this.normalizeAdminPolicy(p)),
@@ -568,7 +572,12 @@ class Builder {
   }
 
   private *allRules(): Generator<{ readonly rule: EngineRule; readonly direction: Direction }> {
-    for (const tier of [this.tiers.admin, this.tiers.networkPolicy, this.tiers.baseline]) {
+    for (const tier of [
+      this.tiers.segmentation,
+      this.tiers.admin,
+      this.tiers.networkPolicy,
+      this.tiers.baseline,
+    ]) {
       for (const policy of tier) {
         for (const rule of policy.ingress ?? []) yield { rule, direction: 'ingress' };
         for (const rule of policy.egress ?? []) yield { rule, direction: 'egress' };
@@ -614,7 +623,7 @@ class Builder {
 
   /** Records, for every workload, which subjects and peers match it: the raw material of its class. */
   private collectFeatures(): void {
-    for (const tier of ['admin', 'networkPolicy', 'baseline'] as const) {
+    for (const tier of ['segmentation', 'admin', 'networkPolicy', 'baseline'] as const) {
       this.tiers[tier].forEach((policy, p) => {
         for (const w of this.matcher(policy.subjectKey, policy.findSubject))
           this.selectedBy[tier][w]!.push(p);
@@ -752,15 +761,23 @@ class Builder {
     if (workload.hostNetwork && this.hostNetworkApart) return undefined;
     const applying = (tier: keyof Tiers): number[] =>
       this.selectedBy[tier][w]!.filter((p) => this.tiers[tier][p]![direction] !== undefined);
+    const segmentation = applying('segmentation');
     const admin = applying('admin');
     const networkPolicy = applying('networkPolicy');
     const baseline = applying('baseline');
-    if (admin.length === 0 && networkPolicy.length === 0 && baseline.length === 0) return undefined;
-    const key = `${admin.join(',')}|${networkPolicy.join(',')}|${baseline.join(',')}|${direction === 'ingress' ? this.namedPortsKey(workload) : ''}`;
+    if (
+      segmentation.length === 0 &&
+      admin.length === 0 &&
+      networkPolicy.length === 0 &&
+      baseline.length === 0
+    )
+      return undefined;
+    const key = `${segmentation.join(',')}|${admin.join(',')}|${networkPolicy.join(',')}|${baseline.join(',')}|${direction === 'ingress' ? this.namedPortsKey(workload) : ''}`;
     let row = cache.get(key);
     if (row !== undefined) return row;
     const nodes = this.representatives.length + this.externals[direction].length;
     const selected = {
+      segmentation: segmentation.map((p) => this.tiers.segmentation[p]!),
       admin: admin.map((p) => this.tiers.admin[p]!),
       networkPolicy: networkPolicy.map((p) => this.tiers.networkPolicy[p]!),
       baseline: baseline.map((p) => this.tiers.baseline[p]!),
@@ -779,9 +796,10 @@ class Builder {
   }
 
   /**
-   * Fills a row tier by tier, per DESIGN.md: the admin tier by priority, where the first matching rule decides
-   * ("Pass" hands the connection to the next tiers); then NetworkPolicy, whose verdict is final for a pod it
-   * isolates; then the baseline tier, first matching rule; then "default allow".
+   * Fills a row tier by tier, per DESIGN.md: Docker's network segmentation (a Deny is final, a Pass only ends that
+   * policy's evaluation); the admin tier by priority, where the first matching rule decides ("Pass" hands the
+   * connection to the next tiers); then NetworkPolicy, whose verdict is final for a pod it isolates; then the
+   * baseline tier, first matching rule; then "default allow".
    */
   private fillRow(
     direction: Direction,
@@ -794,7 +812,7 @@ class Builder {
     const ALL = ConnTable.ALL_ID;
     const nodes = row.length;
     const isolated = selected.networkPolicy.length > 0;
-    if (selected.admin.length === 0 && selected.baseline.length === 0) {
+    if (selected.segmentation.length === 0 && selected.admin.length === 0 && selected.baseline.length === 0) {
       // NetworkPolicy alone: "the union of all selecting policies' rules" (every rule allows).
       for (const policy of selected.networkPolicy)
         for (const rule of policy[direction]!)
@@ -807,6 +825,22 @@ class Builder {
     const decided = new Int32Array(nodes);
     const allowed = new Int32Array(nodes);
     const passed = new Int32Array(nodes);
+    // Segmentation: what a policy denies is decided for every later tier; what it passes is shielded only from
+    // that policy's own later rules, and the written admin policies still see it.
+    for (const policy of selected.segmentation) {
+      const shielded = new Int32Array(nodes);
+      for (const rule of policy[direction]!) {
+        this.visitRule(rule, direction, workload, nodes, (n, ports) => {
+          const fresh = t.subtract(t.subtract(ports, decided[n]!), shielded[n]!);
+          if (fresh === NONE) return;
+          if (rule.action === 'pass') shielded[n] = t.union(shielded[n]!, fresh);
+          else {
+            decided[n] = t.union(decided[n]!, fresh);
+            if (rule.action === 'allow') allowed[n] = t.union(allowed[n]!, fresh);
+          }
+        });
+      }
+    }
     for (const policy of selected.admin) {
       for (const rule of policy[direction]!) {
         this.visitRule(rule, direction, workload, nodes, (n, ports) => {

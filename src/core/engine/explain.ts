@@ -34,7 +34,7 @@ export type Endpoint =
   | { readonly kind: 'external'; readonly first: bigint; readonly last: bigint };
 
 export type ExplainDirection = 'ingress' | 'egress';
-export type ExplainTier = 'admin' | 'networkpolicy' | 'baseline' | 'default';
+export type ExplainTier = 'segmentation' | 'admin' | 'networkpolicy' | 'baseline' | 'default';
 export type Verdict = 'allowed' | 'denied';
 export type RuleAction = 'allow' | 'deny' | 'pass';
 
@@ -168,6 +168,7 @@ export class Explainer {
   private readonly hostNetworkApart: boolean;
   private readonly scope: ConnSet;
   private readonly predicates = new Map<string, (labels: Labels) => boolean>();
+  private readonly segmentationTier: readonly AdminPolicy[];
   private readonly adminTier: readonly AdminPolicy[];
   private readonly baselineTier: readonly AdminPolicy[];
 
@@ -181,6 +182,7 @@ export class Explainer {
     // The engine's evaluation order: by priority, equal priorities by kind and name.
     const byPriority = (tier: AdminPolicy['tier']): AdminPolicy[] =>
       cluster.adminPolicies.filter((policy) => policy.tier === tier).sort(compareAdminPrecedence);
+    this.segmentationTier = byPriority('segmentation');
     this.adminTier = byPriority('admin');
     this.baselineTier = byPriority('baseline');
   }
@@ -212,9 +214,30 @@ export class Explainer {
     const selectable = !(w.hostNetwork && this.hostNetworkApart);
     const pieces: Piece[] = [];
     const passed: { conns: ConnSet; rule: RuleRef }[] = [];
+    // Docker's segmentation first, one policy at a time: a Deny is final; a Pass only ends that policy.
+    let open = this.scope;
+    if (selectable)
+      for (const policy of this.segmentationTier) {
+        let passedHere = ConnSet.NONE;
+        const rest = this.walkTier([policy], direction, w, peer, destination, open, (rule, ports, ref) => {
+          if (rule.action === 'pass') passedHere = passedHere.union(ports);
+          else
+            pieces.push({
+              conns: ports,
+              decision: {
+                verdict: rule.action === 'allow' ? 'allowed' : 'denied',
+                tier: 'segmentation',
+                rules: [ref],
+                isolatedBy: NO_REFS,
+                peerMatched: NO_REFS,
+              },
+            });
+        });
+        open = rest.union(passedHere);
+      }
     const remaining = !selectable
       ? this.scope
-      : this.walkTier(this.adminTier, direction, w, peer, destination, this.scope, (rule, ports, ref) => {
+      : this.walkTier(this.adminTier, direction, w, peer, destination, open, (rule, ports, ref) => {
           if (rule.action === 'pass') passed.push({ conns: ports, rule: ref });
           else
             pieces.push({

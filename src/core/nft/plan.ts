@@ -164,7 +164,7 @@ function point(address: bigint): AddressInterval {
 }
 
 /** The intervals of a set, cut where IPv4 ends: an nft element holds addresses of one family. */
-function splitFamilies(set: AddressSet): AddressInterval[] {
+export function splitFamilies(set: AddressSet): AddressInterval[] {
   const out: AddressInterval[] = [];
   for (const interval of set.intervals) {
     if (interval.first < V6_OFFSET && interval.last >= V6_OFFSET) {

@@ -6,7 +6,13 @@
 // host name and resolves it, so nothing from the input reaches the text as written.
 
 import { V6_OFFSET, formatAddress, type AddressInterval } from '../model/address-set.js';
-import type { AnyElement, DirectionPlan, EnforcementPlan, PortElement } from './plan.js';
+import {
+  splitFamilies,
+  type AnyElement,
+  type DirectionPlan,
+  type EnforcementPlan,
+  type PortElement,
+} from './plan.js';
 
 export const DEFAULT_TABLE = 'bulkhead';
 
@@ -73,7 +79,7 @@ const isV6 = (i: AddressInterval): boolean => i.first >= V6_OFFSET;
 export function planElements(plan: EnforcementPlan): PlanElements {
   const out = new Map<SetName, Set<string>>(SET_NAMES.map((name) => [name, new Set<string>()]));
   const add = (name: SetName, element: string): void => void out.get(name)!.add(element);
-  for (const i of plan.managed.intervals) add(isV6(i) ? 'managed6' : 'managed4', interval(i));
+  for (const i of splitFamilies(plan.managed)) add(isV6(i) ? 'managed6' : 'managed4', interval(i));
   const direction = (prefix: 'eg' | 'in', d: DirectionPlan): void => {
     for (const e of d.any) add(`${prefix}_any${isV6(e.src) ? 6 : 4}`, anyElement(e));
     for (const e of d.ports) add(`${prefix}_port${isV6(e.src) ? 6 : 4}`, portElement(e));

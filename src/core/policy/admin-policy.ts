@@ -7,7 +7,12 @@ import type { LabelSelector } from '../model/labels.js';
 import type { CidrBlock, PortMatch } from './network-policy.js';
 
 /** Admin rules are evaluated before NetworkPolicy, baseline rules after it. */
-export type AdminTier = 'admin' | 'baseline';
+/**
+ * `segmentation` is Bulkhead's own tier for Docker's network isolation (generated, never read from YAML), evaluated
+ * before the admin tier: a Deny there is final ("two containers with no network in common cannot talk whatever the
+ * policy"), a Pass only ends that policy, so the written admin policies still decide traffic within a network.
+ */
+export type AdminTier = 'segmentation' | 'admin' | 'baseline';
 
 /**
  * "Allow"/"Accept": the connection is allowed, no later tier is consulted. "Deny": it is dropped. "Pass": the

@@ -1,0 +1,215 @@
+// The reconcile loop with fakes for nft, conntrack and the input: what it applies, when it applies nothing, what it
+// keeps on bad input, what the fail modes do, and which tracked connections it cuts.
+
+import { describe, expect, it } from 'vitest';
+import { mapDockerInventory } from '../docker/inventory.js';
+import type { DockerContainer } from '../docker/engine-client.js';
+import { loadCluster } from '../k8s/load-cluster.js';
+import { combineLoads } from '../compose/combine.js';
+import { parseAddress, parseCidr } from '../core/model/address-set.js';
+import type { TrackedConnection } from '../host/conntrack.js';
+import { Agent, type DesiredInput, type FailMode } from './agent.js';
+
+function container(name: string, ip: string, labels: Record<string, string> = {}): DockerContainer {
+  return {
+    id: `${name}-id`,
+    name,
+    image: 'img',
+    state: 'running',
+    labels: { 'bulkhead.io/namespace': 'shop', ...labels },
+    networkMode: 'net',
+    networks: [{ network: 'net', networkId: 'n', ipv4: ip }],
+    ports: [],
+  };
+}
+
+const DENY_TO_B = `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: b, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: b}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: a}}}], ports: [{port: 80}]}]
+`;
+
+function desired(containers: DockerContainer[], policies = DENY_TO_B): DesiredInput {
+  const loaded = combineLoads([
+    { ...loadCluster([{ name: 'p.yaml', text: policies }]) },
+    mapDockerInventory(containers, [
+      { id: 'n', name: 'net', driver: 'bridge', internal: false, labels: {}, subnets: ['10.1.0.0/24'] },
+    ]),
+  ]);
+  return { ok: true, cluster: loaded.cluster, managed: parseCidr('10.1.0.0/24')!.set };
+}
+
+interface Harness {
+  agent: Agent;
+  applied: string[];
+  checked: string[];
+  deleted: TrackedConnection[][];
+  logs: string[];
+  input: { next: DesiredInput };
+  tracked: { list: TrackedConnection[] };
+  nftFails: { apply: boolean };
+}
+
+function harness(first: DesiredInput, failMode: FailMode = 'closed'): Harness {
+  const h = {
+    applied: [] as string[],
+    checked: [] as string[],
+    deleted: [] as TrackedConnection[][],
+    logs: [] as string[],
+    input: { next: first },
+    tracked: { list: [] as TrackedConnection[] },
+    nftFails: { apply: false },
+  };
+  const agent = new Agent(
+    {
+      readDesired: async () => h.input.next,
+      nft: {
+        check: async (ruleset) => {
+          h.checked.push(ruleset);
+          return { ok: true, value: undefined };
+        },
+        apply: async (ruleset) => {
+          if (h.nftFails.apply) {
+            h.nftFails.apply = false;
+            return { ok: false, error: { code: 'NFT_REJECTED', message: 'No such file or directory' } };
+          }
+          h.applied.push(ruleset);
+          return { ok: true, value: undefined };
+        },
+      },
+      conntrack: {
+        list: async () => ({ ok: true, value: h.tracked.list }),
+        delete: async (entries) => {
+          h.deleted.push([...entries]);
+          return { ok: true, value: undefined };
+        },
+      },
+      log: (line) => h.logs.push(line),
+      now: () => new Date('2026-11-22T12:00:00Z'),
+    },
+    { table: 't', failMode },
+  );
+  return { agent, ...h };
+}
+
+const A = container('a', '10.1.0.2', { app: 'a' });
+const B = container('b', '10.1.0.3', { app: 'b' });
+const C = container('c', '10.1.0.4', { app: 'c' });
+
+describe('Agent.reconcile', () => {
+  it('checks, then replaces the whole table in one transaction the first time', async () => {
+    const h = harness(desired([A, B]));
+    const outcome = await h.agent.reconcile('start');
+    expect(outcome).toMatchObject({ status: 'applied', transaction: 'full', workloads: 2 });
+    expect(h.checked).toEqual(h.applied);
+    expect(h.applied[0]!.startsWith('table inet t\ndelete table inet t\ntable inet t {\n')).toBe(true);
+    expect(h.applied[0]).toContain('add element inet t in_port4 { 10.1.0.2 . 10.1.0.3 . 6 . 80 }');
+  });
+
+  it('changes nothing when nothing changed, and only elements when a container starts', async () => {
+    const h = harness(desired([A, B]));
+    await h.agent.reconcile('start');
+    expect(await h.agent.reconcile('resync')).toMatchObject({ status: 'unchanged' });
+    expect(h.applied).toHaveLength(1);
+    h.input.next = desired([A, B, C]);
+    const outcome = await h.agent.reconcile('docker container start c');
+    expect(outcome).toMatchObject({ status: 'applied', transaction: 'delta', workloads: 3 });
+    const delta = h.applied[1]!;
+    expect(delta).not.toContain('table');
+    expect(delta).toMatch(/^(delete|add) element inet t /m);
+    expect(h.checked).toHaveLength(1);
+  });
+
+  it('keeps the last good ruleset when the policies have errors, and says where', async () => {
+    const h = harness(desired([A, B]));
+    await h.agent.reconcile('start');
+    h.input.next = { ok: false, kind: 'policy', message: 'p.yaml:3:7: error INVALID_TYPE: ...' };
+    const outcome = await h.agent.reconcile('policy files changed');
+    expect(outcome.status).toBe('kept');
+    expect(outcome.message).toContain('p.yaml:3:7');
+    expect(h.applied).toHaveLength(1);
+    expect(h.agent.state().last.status).toBe('kept');
+  });
+
+  it('--fail-mode closed: keeps the table, or denies every new forwarded connection when there is none', async () => {
+    const h = harness({ ok: false, kind: 'inventory', message: 'no Docker socket' });
+    expect(await h.agent.reconcile('start')).toMatchObject({ status: 'closed' });
+    expect(h.applied[0]).toContain('add element inet t managed4 { 0.0.0.0-255.255.255.255 }');
+    expect(h.applied[0]).not.toMatch(/add element inet t (eg|in)_/);
+    h.input.next = desired([A, B]);
+    expect(await h.agent.reconcile('resync')).toMatchObject({ status: 'applied' });
+    h.input.next = { ok: false, kind: 'inventory', message: 'no Docker socket' };
+    expect(await h.agent.reconcile('resync')).toMatchObject({ status: 'kept' });
+    expect(h.applied).toHaveLength(2);
+  });
+
+  it('--fail-mode open: removes the table until the inventory can be read', async () => {
+    const h = harness(desired([A, B]), 'open');
+    await h.agent.reconcile('start');
+    h.input.next = { ok: false, kind: 'inventory', message: 'no Docker socket' };
+    expect(await h.agent.reconcile('resync')).toMatchObject({ status: 'opened' });
+    expect(h.applied[1]).toBe('table inet t\ndelete table inet t\n');
+    h.input.next = desired([A, B]);
+    expect(await h.agent.reconcile('resync')).toMatchObject({ transaction: 'full' });
+  });
+
+  it('replaces the whole table when an element update is refused, or after invalidate()', async () => {
+    const h = harness(desired([A, B]));
+    await h.agent.reconcile('start');
+    h.input.next = desired([A, B, C]);
+    h.nftFails.apply = true;
+    expect(await h.agent.reconcile('docker container start c')).toMatchObject({ transaction: 'full' });
+    h.agent.invalidate();
+    expect(await h.agent.reconcile('table edited by someone else')).toMatchObject({ transaction: 'full' });
+    expect(h.logs.some((l) => l.includes('replacing the whole table'))).toBe(true);
+  });
+
+  it('cuts the tracked connections the new plan denies, judged by their real ends', async () => {
+    const h = harness(desired([A, B, C]));
+    const a = parseAddress('10.1.0.2')!;
+    const b = parseAddress('10.1.0.3')!;
+    const c = parseAddress('10.1.0.4')!;
+    const host = parseAddress('192.0.2.9')!;
+    const tcp = (src: bigint, dst: bigint, port: number): TrackedConnection => ({
+      protocol: 6,
+      src,
+      dst,
+      sport: 40000,
+      dport: port,
+      replySrc: dst,
+      replySport: port,
+    });
+    h.tracked.list = [
+      tcp(a, b, 80), // allowed
+      tcp(c, b, 80), // denied: c is not app=a
+      tcp(a, b, 81), // denied: port
+      tcp(c, a, 22), // allowed: a is not isolated
+      // A published port: the client sent to the host; the reply comes from b on 8080.
+      {
+        protocol: 6,
+        src: host,
+        dst: parseAddress('198.51.100.1')!,
+        sport: 1,
+        dport: 8080,
+        replySrc: b,
+        replySport: 8080,
+      },
+    ];
+    const outcome = await h.agent.reconcile('start');
+    expect(outcome.revoked).toBe(3);
+    expect(h.deleted[0]!.map((e) => `${e.src}>${e.replySrc}:${e.replySport}`)).toEqual([
+      `${c}>${b}:80`,
+      `${a}>${b}:81`,
+      `${host}>${b}:8080`,
+    ]);
+  });
+
+  it('previews the ruleset without applying it', async () => {
+    const h = harness(desired([A, B]));
+    const preview = await h.agent.preview();
+    expect(preview.ok && preview.ruleset).toContain('chain forward {');
+    expect(h.applied).toEqual([]);
+  });
+});

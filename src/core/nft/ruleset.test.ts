@@ -1,0 +1,85 @@
+// The nftables text: the table's fixed shape, elements per set and family, deltas, and the table name check.
+
+import { describe, expect, it } from 'vitest';
+import { AddressSet, parseAddress, parseCidr } from '../model/address-set.js';
+import type { EnforcementPlan } from './plan.js';
+import { checkTableName, planElements, renderDelta, renderTable, renderUninstall } from './ruleset.js';
+
+const ip = (text: string) => {
+  const a = parseAddress(text)!;
+  return { first: a, last: a };
+};
+
+const PLAN: EnforcementPlan = {
+  managed: parseCidr('10.1.0.0/24')!.set.union(parseCidr('fd00::/64')!.set),
+  egress: { any: [{ src: ip('10.1.0.2'), dst: parseCidr('0.0.0.0/0')!.set.intervals[0]! }], ports: [] },
+  ingress: {
+    any: [],
+    ports: [
+      { src: ip('10.1.0.2'), dst: ip('10.1.0.3'), protocol: 6, first: 80, last: 80 },
+      { src: ip('fd00::2'), dst: ip('fd00::3'), protocol: 17, first: 5000, last: 5010 },
+    ],
+  },
+  diagnostics: [],
+};
+
+describe('renderTable', () => {
+  it('replaces the table in one transaction with a fixed chain and the elements per set', () => {
+    const text = renderTable('bulkhead', planElements(PLAN));
+    expect(text.split('\n').slice(0, 3)).toEqual([
+      'table inet bulkhead',
+      'delete table inet bulkhead',
+      'table inet bulkhead {',
+    ]);
+    expect(text).toContain('    ct state established,related accept\n');
+    expect(text).toContain(
+      '    ip saddr @managed4 ip saddr . ip daddr != @eg_any4 ip saddr . ip daddr . meta l4proto . th dport != @eg_port4 counter drop comment "egress not allowed"\n',
+    );
+    expect(text).toContain(
+      '    ip6 daddr @managed6 ip6 saddr . ip6 daddr != @in_any6 ip6 saddr . ip6 daddr . meta l4proto . th dport != @in_port6 counter drop comment "ingress not allowed"\n',
+    );
+    expect(text.match(/counter drop/g)).toHaveLength(4);
+    expect(text).toContain('add element inet bulkhead managed4 { 10.1.0.0-10.1.0.255 }\n');
+    expect(text).toContain('add element inet bulkhead managed6 { fd00::-fd00::ffff:ffff:ffff:ffff }\n');
+    expect(text).toContain('add element inet bulkhead eg_any4 { 10.1.0.2 . 0.0.0.0-255.255.255.255 }\n');
+    expect(text).toContain('add element inet bulkhead in_port4 { 10.1.0.2 . 10.1.0.3 . 6 . 80 }\n');
+    expect(text).toContain('add element inet bulkhead in_port6 { fd00::2 . fd00::3 . 17 . 5000-5010 }\n');
+    expect(text).not.toContain('add element inet bulkhead eg_port4');
+  });
+
+  it('splits a managed range that spans both families', () => {
+    const elements = planElements({ ...PLAN, managed: AddressSet.ALL });
+    expect([...elements.get('managed4')!]).toEqual(['0.0.0.0-255.255.255.255']);
+    expect([...elements.get('managed6')!]).toEqual(['::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff']);
+  });
+});
+
+describe('renderDelta', () => {
+  it('deletes before it adds, and is undefined when nothing changed', () => {
+    const before = planElements(PLAN);
+    const after = planElements({
+      ...PLAN,
+      ingress: {
+        any: [],
+        ports: [{ src: ip('10.1.0.4'), dst: ip('10.1.0.3'), protocol: 6, first: 80, last: 80 }],
+      },
+    });
+    expect(renderDelta('t', before, after)).toBe(
+      'delete element inet t in_port4 { 10.1.0.2 . 10.1.0.3 . 6 . 80 }\n' +
+        'delete element inet t in_port6 { fd00::2 . fd00::3 . 17 . 5000-5010 }\n' +
+        'add element inet t in_port4 { 10.1.0.4 . 10.1.0.3 . 6 . 80 }\n',
+    );
+    expect(renderDelta('t', before, before)).toBeUndefined();
+  });
+});
+
+describe('table names', () => {
+  it('accepts nft identifiers only, and never renders another', () => {
+    expect(checkTableName('bulkhead')).toBeUndefined();
+    expect(checkTableName('bhtest_123')).toBeUndefined();
+    for (const bad of ['', '1abc', 'a b', 'a;delete table ip filter', 'x'.repeat(65), 'tab\n'])
+      expect(checkTableName(bad), bad).toBeDefined();
+    expect(() => renderUninstall('a;b')).toThrow();
+    expect(renderUninstall('t')).toBe('table inet t\ndelete table inet t\n');
+  });
+});
