@@ -401,3 +401,16 @@ export function singleElement(bench: BenchCluster): SingleElement {
     remove: `delete element inet ${BULKHEAD_TABLE} ${set} { ${element} }\n`,
   };
 }
+
+/** Rules in a ruleset text: the lines inside `chain … { }` blocks other than their `type … hook …` line. */
+export function countRules(text: string): number {
+  let inChain = false;
+  let rules = 0;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (/^chain \S+ \{$/.test(line)) inChain = true;
+    else if (line === '}') inChain = false;
+    else if (inChain && line !== '' && !line.startsWith('type ')) rules++;
+  }
+  return rules;
+}

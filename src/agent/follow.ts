@@ -38,6 +38,8 @@ export class Follower {
   private timers: NodeJS.Timeout[] = [];
   private policyTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** The earliest Docker event (ns since the epoch) not yet covered by a finished reconcile. */
+  private eventNano: bigint | undefined;
   private resolveStopped: (() => void) | undefined;
 
   constructor(private readonly deps: FollowDeps) {}
@@ -64,7 +66,13 @@ export class Follower {
   }
 
   /** Queues a reconcile: now if idle, else once after the one running (reasons of the waiting ones merge). */
-  trigger(reason: string): void {
+  trigger(reason: string, eventNano?: bigint): void {
+    if (
+      eventNano !== undefined &&
+      eventNano > 0n &&
+      (this.eventNano === undefined || eventNano < this.eventNano)
+    )
+      this.eventNano = eventNano;
     if (this.stopped) return;
     if (this.running !== undefined) {
       this.rerun = this.rerun === undefined ? reason : this.rerun;
@@ -74,7 +82,16 @@ export class Follower {
       let next: string | undefined = reason;
       while (next !== undefined && !this.stopped) {
         this.rerun = undefined;
+        const eventNano = this.eventNano;
+        this.eventNano = undefined;
         const outcome = await this.deps.agent.reconcile(next);
+        // How long after Docker's event the kernel enforced the change (the issue's "within 100 ms").
+        const latencyMs =
+          eventNano !== undefined && outcome.status === 'applied'
+            ? Number(BigInt(Date.now()) * 1_000_000n - eventNano) / 1e6
+            : undefined;
+        if (latencyMs !== undefined)
+          this.deps.log(`enforced ${latencyMs.toFixed(1)} ms after Docker's event`);
         this.deps.onReconciled(outcome);
         next = this.rerun;
       }
@@ -104,7 +121,8 @@ export class Follower {
     const relevant =
       (event.type === 'container' && CONTAINER_ACTIONS.has(event.action)) ||
       (event.type === 'network' && NETWORK_ACTIONS.has(event.action));
-    if (relevant) this.trigger(`docker ${event.type} ${event.action} ${event.actor.slice(0, 12)}`);
+    if (relevant)
+      this.trigger(`docker ${event.type} ${event.action} ${event.actor.slice(0, 12)}`, event.timeNano);
   }
 
   private watchPolicies(): void {
@@ -127,15 +145,32 @@ export class Follower {
   private watchTable(): void {
     this.monitor = this.deps.monitor(
       (change) => {
-        if (this.deps.ownChange(change) || !this.deps.touchesOurTable(change)) return;
+        if (this.deps.ownChange(change)) return;
+        // nft 1.0.6 describes some changes with no line at all, or with garbage (a flush of a concatenated interval
+        // set): an undescribed change may be ours too.
+        const undescribed = change.lines.length === 0;
+        if (!undescribed && !this.deps.touchesOurTable(change)) return;
+        const by = `${change.process ?? 'another process'}${change.pid !== undefined ? ` (pid ${change.pid})` : ''}`;
         this.deps.log(
-          `our table was changed by ${change.process ?? 'another process'}${change.pid !== undefined ? ` (pid ${change.pid})` : ''}: ${change.lines[0] ?? ''}; repairing`,
+          undescribed
+            ? `a change by ${by} that nft monitor does not describe may touch our table; repairing`
+            : `our table was changed by ${by}: ${change.lines[0]!.slice(0, 160)}; repairing`,
         );
         this.deps.agent.invalidate();
         this.trigger('table edited by someone else');
       },
-      (reason) =>
-        this.deps.log(`${reason}; edits of the table by others are only repaired by the periodic resync`),
+      (reason) => {
+        if (this.stopped) return;
+        // nft 1.0.6's monitor sometimes exits ("Memory allocation failure") while others change the ruleset. It is
+        // started again, and since an edit may have been missed meanwhile, the table is replaced whole.
+        this.deps.log(`${reason}; restarting it and replacing the table in case an edit was missed`);
+        const restart = setTimeout(() => {
+          this.watchTable();
+          this.deps.agent.invalidate();
+          this.trigger('nft monitor restarted');
+        }, 500);
+        this.timers.push(restart);
+      },
     );
   }
 }

@@ -3,6 +3,9 @@
 // `ct state established` until the entry is gone; after `conntrack -D` the next packet is tracked as new and meets
 // the policy again.
 
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { formatAddress, parseAddress } from '../core/model/address-set.js';
 import { runProgram, type ProgramRunner } from './run-program.js';
 
@@ -74,10 +77,17 @@ export class Conntrack {
         args.push('--sport', String(entry.sport), '--dport', String(entry.dport));
       return args.join(' ');
     });
-    const result = await this.run(this.program, ['--load-file', '-'], {
-      input: `${lines.join('\n')}\n`,
-      timeoutMs: 60_000,
-    });
+    // conntrack opens the file it loads by name; Node's stdin for a child is a socket, which /dev/stdin cannot
+    // reopen, so the batch goes through a private temporary file.
+    const dir = await mkdtemp(join(tmpdir(), 'bulkhead-conntrack-'));
+    let result;
+    try {
+      const file = join(dir, 'delete');
+      await writeFile(file, `${lines.join('\n')}\n`, { mode: 0o600 });
+      result = await this.run(this.program, ['--load-file', file], { timeoutMs: 60_000 });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
     if (result.spawnError !== undefined)
       return { ok: false, error: { message: `cannot run conntrack (${result.spawnError})` } };
     if (result.code !== 0)

@@ -25,7 +25,11 @@ export function monitorRuleset(
   program = 'nft',
 ): NftMonitorHandle {
   let closed = false;
-  const child: ChildProcess = spawn(program, ['monitor'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // nft buffers its output when it goes to a pipe, so events would arrive in 4 KiB lumps, late: stdbuf (coreutils)
+  // makes it write line by line.
+  const child: ChildProcess = spawn('stdbuf', ['-oL', program, 'monitor'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let pending = '';
   let lines: string[] = [];
   child.stdout!.setEncoding('utf8');

@@ -11,13 +11,20 @@
 // removed at the end. The whole file runs in sequence: an nft table filters the whole host's forwarding, so two
 // enforcement tests at once would judge each other's containers.
 
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../run-cli.js';
 import {
+  addressFrom,
+  bulkheadProcess,
   buildImage,
+  dockerExecStream,
+  probeOnce,
+  type Streamed,
   disagreements,
   docker,
   enforcementAvailable,
@@ -29,6 +36,7 @@ import {
   type Probe,
 } from './docker/fixture.js';
 
+const execFileAsync = promisify(execFile);
 const prefix = `bhtest-${process.pid}-`;
 const table = `bhtest_${process.pid}`;
 const image = `${prefix}probe:1`;
@@ -95,7 +103,8 @@ const cell = (m: Map<string, boolean>, src: Pod, dst: Pod, probe: Probe): boolea
 
 const available = enforcementAvailable();
 
-describe.skipIf(!available)('bulkhead agent enforces on a real Docker host: traffic equals reach', () => {
+// Made once for the whole file (both describes), removed at the end.
+if (available) {
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), prefix));
     policies = join(work, 'policies');
@@ -136,7 +145,9 @@ describe.skipIf(!available)('bulkhead agent enforces on a real Docker host: traf
     for (const attempt of attempts) await attempt().catch(() => undefined);
     if (work !== '') rmSync(work, { recursive: true, force: true });
   }, 60_000);
+}
 
+describe.skipIf(!available)('bulkhead agent enforces on a real Docker host: traffic equals reach', () => {
   it('no policy: every pod reaches every pod it shares a network with; Docker still separates networks', async () => {
     writePolicies('');
     const m = await expectTrafficEqualsReach();
@@ -295,4 +306,137 @@ spec:
     expect(cell(m, pod('z', 'a'), pod('x', 'a'), 'tcp/80')).toBe(true);
     expect(cell(m, pod('z', 'a'), pod('y', 'a'), 'tcp/80')).toBe(false);
   }, 60_000);
+});
+
+/** Rewrites the policy file in place (the daemon watches the directory, which must stay). */
+function updatePolicies(yaml: string): void {
+  writeFileSync(join(policies, 'policies.yaml'), yaml);
+}
+
+const onlyBToA = (port: number): string => `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: a-from-b, namespace: x}
+spec:
+  podSelector: {matchLabels: {pod: a}}
+  ingress: [{from: [{podSelector: {matchLabels: {pod: b}}}], ports: [{port: ${port}}]}]
+`;
+
+describe.skipIf(!available)('bulkhead agent as a daemon on a real Docker host', () => {
+  let agent: Streamed | undefined;
+  const startAgent = (): Streamed =>
+    bulkheadProcess([
+      'agent',
+      '--policies',
+      policies,
+      '--table',
+      table,
+      '--state-dir',
+      stateDir,
+      '--docker-socket',
+      socket!,
+      '--resync',
+      '600',
+    ]);
+
+  afterAll(async () => {
+    await agent?.stop();
+  });
+
+  it('applies a policy update at once and cuts the established connection it no longer allows', async () => {
+    writePolicies(onlyBToA(80));
+    agent = startAgent();
+    await agent.waitFor(/following Docker events/, 30_000);
+    const [xa, xb] = [pod('x', 'a'), pod('x', 'b')];
+    const hold = dockerExecStream(xb.name, ['bhprobe', 'hold', addressFrom(xb, xa), '80']);
+    await hold.waitFor(/alive 3\n/);
+    const from = agent.output().length;
+    updatePolicies(onlyBToA(81));
+    await agent.waitFor(/policy files changed: elements updated.*revoked/, 10_000, from);
+    await hold.waitFor(/cut\n/, 10_000);
+    await hold.stop();
+    expect(await probeOnce(xb, xa, 'tcp/80')).toBe(false);
+    expect(await probeOnce(xb, xa, 'tcp/81')).toBe(true);
+    const status = await runCli(['status', '--table', table, '--state-dir', stateDir]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(
+      new RegExp(`table inet ${table}: enforced since \\S+, last change \\S+\\nagent: running`),
+    );
+  }, 60_000);
+
+  it('follows Docker: a container started again with other labels is enforced by its new labels', async () => {
+    const [xa, xc] = [pod('x', 'a'), pod('x', 'c')];
+    expect(await probeOnce(xc, xa, 'tcp/81')).toBe(false);
+    await docker('rm', '-f', xc.name);
+    const from = agent!.output().length;
+    const relabelled = await startPod({
+      name: xc.name,
+      namespace: 'x',
+      image,
+      networks: [net1],
+      labels: { pod: 'b', 'bulkhead.io/ports': NAMED_PORTS },
+    });
+    pods.splice(pods.indexOf(xc), 1, relabelled);
+    await agent!.waitFor(
+      /docker container start [0-9a-f]+: elements updated[^\n]*\n[^\n]*enforced [\d.]+ ms after Docker's event/,
+      10_000,
+      from,
+    );
+    expect(await probeOnce(relabelled, xa, 'tcp/81')).toBe(true);
+    const [actual, expected] = await Promise.all([
+      probeMatrix(pods, PROBES),
+      reachMatrix(policies, pods, PROBES),
+    ]);
+    expect(disagreements(actual, expected)).toEqual([]);
+  }, 60_000);
+
+  it('repairs edits of its table by someone else (nft monitor)', async () => {
+    const [xa, xb] = [pod('x', 'a'), pod('x', 'b')];
+    const from = agent!.output().length;
+    await execFileAsync('nft', ['flush', 'chain', 'inet', table, 'forward']);
+    await agent!.waitFor(
+      /our table was changed by nft \(pid \d+\): delete rule inet [^\n]*; repairing/,
+      10_000,
+      from,
+    );
+    await agent!.waitFor(/table edited by someone else: table applied/, 10_000, from);
+    const again = agent!.output().length;
+    // nft 1.0.6's monitor describes a flush of a concatenated interval set with nothing or with garbage: the agent
+    // repairs such changes too.
+    await execFileAsync('nft', ['flush', 'set', 'inet', table, 'in_port4']);
+    await agent!.waitFor(
+      /(our table was changed by nft|does not describe may touch our table)[^\n]*; repairing/,
+      10_000,
+      again,
+    );
+    await agent!.waitFor(/table edited by someone else: table applied/, 10_000, again);
+    expect(await probeOnce(xb, xa, 'tcp/81')).toBe(true);
+  }, 60_000);
+
+  it('restarts without a window: denied stays denied, established connections live on', async () => {
+    const [xa, xb, ya] = [pod('x', 'a'), pod('x', 'b'), pod('y', 'a')];
+    const hold = dockerExecStream(xb.name, ['bhprobe', 'hold', addressFrom(xb, xa), '81']);
+    await hold.waitFor(/alive 2\n/);
+    // y/a may not open x/a:81; it tries every ~100 ms all through the restart.
+    const target = `tcp:${addressFrom(ya, xa)}:81`;
+    const prober = dockerExecStream(ya.name, [
+      'sh',
+      '-c',
+      `for i in $(seq 1 60); do bhprobe probe 100 ${target}; done`,
+    ]);
+    await prober.waitFor(/closed\n/);
+    expect(await agent!.stop()).toBe(0);
+    expect(agent!.output()).toContain('the rules stay in the kernel');
+    expect((await execFileAsync('nft', ['list', 'tables'])).stdout).toContain(`table inet ${table}`);
+    agent = startAgent();
+    await agent.waitFor(/start: (table applied|nothing to change)/, 30_000);
+    const exit = await prober.exited();
+    expect(exit).toBe(0);
+    const lines = prober.output().trim().split('\n');
+    expect(lines.length).toBe(60);
+    expect(lines.filter((l) => !l.endsWith(' closed'))).toEqual([]);
+    const alive = Number(/alive (\d+)\n$/.exec(hold.output())?.[1] ?? 0);
+    await hold.waitFor(new RegExp(`alive ${alive + 2}\\n`));
+    expect(hold.output()).not.toContain('cut');
+    await hold.stop();
+  }, 90_000);
 });

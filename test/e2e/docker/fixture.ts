@@ -1,7 +1,7 @@
 // What the enforcement end-to-end tests share: the test daemon, a busybox image with the bhprobe traffic tool,
 // containers as "pods", real connection attempts, and the expectations `bulkhead reach` gives for the same input.
 
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -186,4 +186,83 @@ export function disagreements(actual: Map<string, boolean>, expected: Map<string
       );
   }
   return out;
+}
+
+/** A long-running process whose output the test reads as it comes. */
+export interface Streamed {
+  output(): string;
+  /** Resolves when the output from offset `from` on matches, rejects after `timeoutMs`. */
+  waitFor(pattern: RegExp, timeoutMs?: number, from?: number): Promise<RegExpMatchArray>;
+  /** Resolves with the exit code when the process ends by itself. */
+  exited(): Promise<number | null>;
+  /** Sends `signal` and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function stream(
+  program: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Streamed {
+  const child = spawn(program, [...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  let text = '';
+  const listeners = new Set<() => void>();
+  const append = (chunk: Buffer): void => {
+    text += chunk.toString('utf8');
+    for (const listener of listeners) listener();
+  };
+  child.stdout.on('data', append);
+  child.stderr.on('data', append);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    output: () => text,
+    exited: () => exited,
+    waitFor: (pattern, timeoutMs = 10_000, from = 0) =>
+      new Promise((resolve, reject) => {
+        const check = (): boolean => {
+          const match = pattern.exec(text.slice(from));
+          if (match === null) return false;
+          listeners.delete(listener);
+          clearTimeout(timer);
+          resolve(match);
+          return true;
+        };
+        const listener = (): void => void check();
+        const timer = setTimeout(() => {
+          listeners.delete(listener);
+          reject(new Error(`timed out waiting for ${pattern} in:\n${text.slice(-3000)}`));
+        }, timeoutMs);
+        listeners.add(listener);
+        check();
+      }),
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** `bulkhead ARGS...` as a process of its own, from the sources. */
+export function bulkheadProcess(args: readonly string[]): Streamed {
+  const main = new URL('./bulkhead-main.ts', import.meta.url).pathname;
+  return stream(process.execPath, ['--import', 'tsx', main, ...args]);
+}
+
+/** `docker exec CONTAINER ARGS...`, streamed. */
+export function dockerExecStream(container: string, args: readonly string[]): Streamed {
+  return stream('docker', ['exec', container, ...args], { ...process.env, DOCKER_HOST: `unix://${socket}` });
+}
+
+/** One probe from `src` to `dst` (true: it opened). */
+export async function probeOnce(src: Pod, dst: Pod, probe: Probe, timeoutMs = 1500): Promise<boolean> {
+  const [protocol, port] = probe.split('/');
+  const output = await docker(
+    'exec',
+    src.name,
+    'bhprobe',
+    'probe',
+    String(timeoutMs),
+    `${protocol}:${addressFrom(src, dst)}:${port}`,
+  );
+  return output.trim().endsWith(' open');
 }
