@@ -22,8 +22,10 @@ import {
   addressFrom,
   bulkheadProcess,
   buildImage,
+  connAllows,
   dockerExecStream,
   probeOnce,
+  stream,
   type Streamed,
   disagreements,
   docker,
@@ -439,4 +441,187 @@ describe.skipIf(!available)('bulkhead agent as a daemon on a real Docker host', 
     expect(hold.output()).not.toContain('cut');
     await hold.stop();
   }, 90_000);
+});
+
+describe.skipIf(!available)('published ports and traffic leaving the host, from a network namespace', () => {
+  // A host outside the containers' networks: a namespace of this run behind a veth pair, on 10.253.N.0/30.
+  const n = process.pid % 250;
+  const outside = `bhtest${process.pid}o`;
+  const vethHost = `bh${process.pid}h`;
+  const vethOutside = `bh${process.pid}n`;
+  const hostIp = `10.253.${n}.1`;
+  const outsideIp = `10.253.${n}.2`;
+  const hostPort = String(20_000 + (process.pid % 10_000));
+  let web: Pod;
+  let server: Streamed | undefined;
+  const bhprobe = (): string => join(work, 'rootfs', 'bin', 'bhprobe');
+  const ip = (...args: string[]): Promise<unknown> => execFileAsync('ip', args);
+  const fromOutside = async (target: string): Promise<boolean> => {
+    const { stdout } = await execFileAsync('ip', [
+      'netns',
+      'exec',
+      outside,
+      bhprobe(),
+      'probe',
+      '1500',
+      target,
+    ]);
+    return stdout.trim().endsWith(' open');
+  };
+  const fromWeb = async (target: string): Promise<boolean> =>
+    (await docker('exec', web.name, 'bhprobe', 'probe', '1500', target)).endsWith(' open');
+  /** What reach says from (or to) the external range that holds the outside host. */
+  const reachExternal = async (direction: 'in' | 'out', probe: Probe): Promise<boolean> => {
+    const result = await runCli(['reach', '--docker', '--docker-socket', socket!, policies, '-f', 'json']);
+    const json = JSON.parse(result.stdout) as { connections: { src: string; dst: string; conn: string }[] };
+    const outsideNumber = outsideIp.split('.').reduce((a, b) => a * 256 + Number(b), 0);
+    const holds = (id: string): boolean => {
+      const m = /^([\d.]+)-([\d.]+)\[External\]$/.exec(id);
+      if (m === null) return false;
+      const [first, last] = [m[1]!, m[2]!].map((t) => t.split('.').reduce((a, b) => a * 256 + Number(b), 0));
+      return outsideNumber >= first! && outsideNumber <= last!;
+    };
+    const row = json.connections.find((c) =>
+      direction === 'in' ? holds(c.src) && c.dst === web.id : c.src === web.id && holds(c.dst),
+    );
+    return row !== undefined && connAllows(row.conn, probe);
+  };
+
+  beforeAll(async () => {
+    await ip('netns', 'add', outside);
+    await ip('link', 'add', vethHost, 'type', 'veth', 'peer', 'name', vethOutside);
+    await ip('link', 'set', vethOutside, 'netns', outside);
+    await ip('addr', 'add', `${hostIp}/30`, 'dev', vethHost);
+    await ip('link', 'set', vethHost, 'up');
+    await ip('-n', outside, 'addr', 'add', `${outsideIp}/30`, 'dev', vethOutside);
+    await ip('-n', outside, 'link', 'set', vethOutside, 'up');
+    await ip('-n', outside, 'link', 'set', 'lo', 'up');
+    await ip('-n', outside, 'route', 'add', 'default', 'via', hostIp);
+    server = stream('ip', ['netns', 'exec', outside, bhprobe(), 'serve', '80', '81']);
+    web = await startPod({
+      name: `${prefix}p-web`,
+      namespace: 'p',
+      image,
+      networks: [net1],
+      labels: { app: 'web' },
+      publish: [`${hostIp}:${hostPort}:80/tcp`],
+    });
+    pods.push(web);
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    await ip('netns', 'del', outside).catch(() => undefined);
+    await ip('link', 'del', vethHost).catch(() => undefined);
+  });
+
+  it('a published port is reachable from outside; an unpublished one is not, even by the container address', async () => {
+    writePolicies('');
+    await agentOnce();
+    expect(await fromOutside(`tcp:${hostIp}:${hostPort}`)).toBe(true);
+    expect(await reachExternal('in', 'tcp/80')).toBe(true);
+    expect(await fromOutside(`tcp:${web.ips[net1]}:81`)).toBe(false);
+    expect(await reachExternal('in', 'tcp/81')).toBe(false);
+  }, 60_000);
+
+  it('ipBlock ingress applies to the real client address after Docker DNAT', async () => {
+    writePolicies(`apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-from-outside, namespace: p}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress: [{from: [{ipBlock: {cidr: ${outsideIp}/32}}], ports: [{port: 80}]}]
+`);
+    await agentOnce();
+    expect(await fromOutside(`tcp:${hostIp}:${hostPort}`)).toBe(true);
+    expect(await reachExternal('in', 'tcp/80')).toBe(true);
+    writePolicies(`apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-from-outside, namespace: p}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/8, except: [${outsideIp}/32]}}], ports: [{port: 80}]}]
+`);
+    await agentOnce();
+    expect(await fromOutside(`tcp:${hostIp}:${hostPort}`)).toBe(false);
+    expect(await reachExternal('in', 'tcp/80')).toBe(false);
+  }, 60_000);
+
+  it('egress to an address outside the host, by port', async () => {
+    writePolicies(`apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-out, namespace: p}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  policyTypes: [Egress]
+  egress: [{to: [{ipBlock: {cidr: ${outsideIp}/32}}], ports: [{port: 80}]}]
+`);
+    await agentOnce();
+    expect(await fromWeb(`tcp:${outsideIp}:80`)).toBe(true);
+    expect(await reachExternal('out', 'tcp/80')).toBe(true);
+    expect(await fromWeb(`tcp:${outsideIp}:81`)).toBe(false);
+    expect(await fromWeb(`udp:${outsideIp}:80`)).toBe(false);
+    expect(await reachExternal('out', 'tcp/81')).toBe(false);
+  }, 60_000);
+});
+
+describe.skipIf(!available)('bulkhead agent safety', () => {
+  it('keeps the last good ruleset when the policies have an error, and names the file, line and column', async () => {
+    writePolicies(onlyBToA(81));
+    await agentOnce();
+    writeFileSync(
+      join(policies, 'broken.yaml'),
+      'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: b, namespace: x}\nspec: {podSelector: {matchLabels: {pod: [a]}}}\n',
+    );
+    const before = (await execFileAsync('nft', ['list', 'set', 'inet', table, 'in_port4'])).stdout;
+    const result = await runCli([
+      'agent',
+      '--once',
+      '--policies',
+      policies,
+      '--table',
+      table,
+      '--state-dir',
+      stateDir,
+      '--docker-socket',
+      socket!,
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/broken\.yaml:4:\d+: error /);
+    expect(result.stderr).toContain('the last good ruleset stays enforced');
+    expect((await execFileAsync('nft', ['list', 'set', 'inet', table, 'in_port4'])).stdout).toBe(before);
+    expect(await probeOnce(pod('x', 'b'), pod('x', 'a'), 'tcp/81')).toBe(true);
+  }, 60_000);
+
+  it('--dry-run prints the ruleset and changes nothing', async () => {
+    writePolicies(onlyBToA(80));
+    const before = (await execFileAsync('nft', ['list', 'set', 'inet', table, 'in_port4'])).stdout;
+    const result = await runCli([
+      'agent',
+      '--dry-run',
+      '--policies',
+      policies,
+      '--table',
+      table,
+      '--docker-socket',
+      socket!,
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`^table inet ${table}\\ndelete table inet ${table}\\n`));
+    expect(result.stdout).toContain('ct state established,related accept');
+    expect((await execFileAsync('nft', ['list', 'set', 'inet', table, 'in_port4'])).stdout).toBe(before);
+  }, 60_000);
+
+  it('--uninstall removes exactly the table it added, and leaves every other table alone', async () => {
+    const tables = async (): Promise<string[]> =>
+      (await execFileAsync('nft', ['list', 'tables'])).stdout.trim().split('\n').sort();
+    const before = await tables();
+    expect(before).toContain(`table inet ${table}`);
+    const result = await runCli(['agent', '--uninstall', '--table', table, '--state-dir', stateDir]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(await tables()).toEqual(before.filter((t) => t !== `table inet ${table}`));
+    const status = await runCli(['status', '--table', table, '--state-dir', stateDir]);
+    expect(status.code).toBe(1);
+    expect(status.stdout).toContain('not in the kernel');
+  }, 60_000);
 });
