@@ -125,10 +125,7 @@ function firstLine(program: string, args: readonly string[]): string | undefined
 
 function preflight(): Record<string, string> {
   if (process.getuid?.() !== 0)
-    throw new BenchError(
-      'needs root: it creates network namespaces and loads nftables tables in them',
-      2,
-    );
+    throw new BenchError('needs root: it creates network namespaces and loads nftables tables in them', 2);
   const versions: Record<string, string> = {};
   const missing: string[] = [];
   for (const [program, args, pkg] of TOOLS) {

@@ -40,7 +40,7 @@ export class Lab {
     role: Role,
     program: string,
     args: readonly string[],
-    options: { readonly input?: string; readonly timeoutMs?: number } = {},
+    options: Parameters<ProgramRunner>[2] = {},
   ): Promise<ProgramResult> {
     return runProgram('ip', ['netns', 'exec', this.names[role], program, ...args], {
       timeoutMs: 60_000,

@@ -10,6 +10,7 @@ import { compilePlan, type EnforcementPlan } from '../core/nft/plan.js';
 import { PlanLookup } from '../core/nft/plan-lookup.js';
 import {
   planElements,
+  planShape,
   renderDelta,
   renderTable,
   renderUninstall,
@@ -75,6 +76,8 @@ export interface AgentState {
 export class Agent {
   /** What the kernel holds, as far as this agent applied it; undefined until the first apply. */
   private current: PlanElements | undefined;
+  /** The shape (flood limits) of what the kernel holds: a different one needs the whole table replaced. */
+  private currentShape = '';
   private currentPlan: EnforcementPlan | undefined;
   private enforcingSince: string | undefined;
   private appliedAt: string | undefined;
@@ -122,7 +125,7 @@ export class Agent {
     const desired = await this.deps.readDesired();
     if (!desired.ok) return { ok: false, message: desired.message };
     const plan = this.compile(desired.cluster, desired.managed);
-    return { ok: true, ruleset: renderTable(this.options.table, planElements(plan)), plan };
+    return { ok: true, ruleset: renderTable(this.options.table, planElements(plan), plan.limits), plan };
   }
 
   async reconcile(reason: string): Promise<ReconcileOutcome> {
@@ -155,10 +158,11 @@ export class Agent {
     const workloads = desired.cluster.workloads.length;
     let transaction: 'full' | 'delta';
     let removedSomething: boolean;
-    if (this.current === undefined) {
+    const shape = planShape(plan);
+    if (this.current === undefined || shape !== this.currentShape) {
       // The first apply of this process replaces the whole table in one transaction: a restarted agent never
       // opens a window, and whatever the table held before (an older ruleset, edits by others) is gone.
-      const ruleset = renderTable(this.options.table, elements);
+      const ruleset = renderTable(this.options.table, elements, plan.limits);
       const checked = await this.deps.nft.check(ruleset);
       if (!checked.ok) return { status: 'failed', message: checked.error.message, durationMs: elapsed() };
       const applied = await this.deps.nft.apply(ruleset);
@@ -190,6 +194,7 @@ export class Agent {
     }
     const now = this.deps.now().toISOString();
     this.current = elements;
+    this.currentShape = shape;
     this.currentPlan = plan;
     this.workloads = workloads;
     this.appliedAt = now;
@@ -209,7 +214,7 @@ export class Agent {
   private compile(cluster: Cluster, managed: AddressSet): EnforcementPlan {
     // On a host the kernel matches addresses: an ipBlock that contains a container's address matches it.
     const model = Connectivity.build(cluster, { ipBlockPods: 'match' });
-    const plan = compilePlan(model, { managed });
+    const plan = compilePlan(model, { managed, policies: cluster.networkPolicies });
     for (const d of plan.diagnostics) this.deps.log(`warning: ${d.message} (${d.code})`);
     return plan;
   }
@@ -251,6 +256,7 @@ export class Agent {
         durationMs: elapsed(),
       };
     this.current = closed;
+    this.currentShape = '';
     return {
       status: 'closed',
       message: `${message}; --fail-mode closed: every new forwarded connection is denied until the inventory can be read`,

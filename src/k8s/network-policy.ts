@@ -1,6 +1,6 @@
 // NetworkPolicy (networking.k8s.io/v1) objects → validated policy IR, with every API validation rule reported.
 
-import type { NetworkPolicy } from '../core/model/cluster.js';
+import type { ConnectionLimits, NetworkPolicy } from '../core/model/cluster.js';
 import { parseCidr, type ParsedCidr } from '../core/model/address-set.js';
 import { MAX_PORT, MIN_PORT, PROTOCOLS, type Protocol } from '../core/model/port-set.js';
 import type { CidrBlock, NetworkPolicyRule, Peer, PortMatch } from '../core/policy/network-policy.js';
@@ -52,6 +52,7 @@ export function readNetworkPolicy(
       true,
     );
   }
+  const limits = readLimits(reader);
   if (reader.hasErrors) return undefined;
   return {
     namespace,
@@ -59,8 +60,74 @@ export function readNetworkPolicy(
     podSelector,
     ...(ingress !== undefined ? { ingress } : {}),
     ...(egress !== undefined ? { egress } : {}),
+    ...(limits !== undefined ? { limits } : {}),
     source: reader.sourceRef(),
   };
+}
+
+export const RATE_LIMIT_ANNOTATION = 'bulkhead.io/rate-limit';
+export const RATE_LIMIT_BURST_ANNOTATION = 'bulkhead.io/rate-limit-burst';
+export const CONNECTION_LIMIT_ANNOTATION = 'bulkhead.io/connection-limit';
+const LIMIT_MAX = 1_000_000;
+
+/**
+ * Bulkhead's flood limits (docs/enforcement.md): `bulkhead.io/rate-limit: "100/second"` (also `/minute`, `/hour`),
+ * `bulkhead.io/rate-limit-burst: "50"` (default: the rate's count), `bulkhead.io/connection-limit: "20"`.
+ */
+function readLimits(reader: ObjectReader): ConnectionLimits | undefined {
+  const annotations = reader.record(['metadata', 'annotations']);
+  if (annotations === undefined) return undefined;
+  const at = (key: string): Path => ['metadata', 'annotations', key];
+  const number = (key: string, text: string): number | undefined => {
+    if (/^[1-9]\d{0,6}$/.test(text) && Number(text) <= LIMIT_MAX) return Number(text);
+    reader.report(
+      'INVALID_ANNOTATION',
+      'error',
+      at(key),
+      `${key}: "${text}" is not a whole number from 1 to ${LIMIT_MAX}`,
+      'Write a count such as "20".',
+    );
+    return undefined;
+  };
+  const text = (key: string): string | undefined => {
+    const value = annotations[key];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value === 'string') return value.trim();
+    reader.report('INVALID_ANNOTATION', 'error', at(key), `${key} must be a string`, 'Quote the value.');
+    return undefined;
+  };
+  let rate: ConnectionLimits['rate'];
+  const rateText = text(RATE_LIMIT_ANNOTATION);
+  if (rateText !== undefined) {
+    const match = /^(\d+)\/(second|minute|hour)$/.exec(rateText);
+    if (match === null)
+      reader.report(
+        'INVALID_ANNOTATION',
+        'error',
+        at(RATE_LIMIT_ANNOTATION),
+        `${RATE_LIMIT_ANNOTATION}: "${rateText}" is not COUNT/second, COUNT/minute or COUNT/hour`,
+        'Write new connections per source, e.g. "100/second".',
+      );
+    else {
+      const count = number(RATE_LIMIT_ANNOTATION, match[1]!);
+      const burstText = text(RATE_LIMIT_BURST_ANNOTATION);
+      const burst = burstText === undefined ? count : number(RATE_LIMIT_BURST_ANNOTATION, burstText);
+      if (count !== undefined && burst !== undefined)
+        rate = { count, per: match[2] as 'second' | 'minute' | 'hour', burst };
+    }
+  } else if (text(RATE_LIMIT_BURST_ANNOTATION) !== undefined)
+    reader.report(
+      'INVALID_ANNOTATION',
+      'error',
+      at(RATE_LIMIT_BURST_ANNOTATION),
+      `${RATE_LIMIT_BURST_ANNOTATION} needs ${RATE_LIMIT_ANNOTATION}`,
+      `Add ${RATE_LIMIT_ANNOTATION}, e.g. "100/second", or remove the burst.`,
+    );
+  const concurrentText = text(CONNECTION_LIMIT_ANNOTATION);
+  const concurrent =
+    concurrentText === undefined ? undefined : number(CONNECTION_LIMIT_ANNOTATION, concurrentText);
+  if (rate === undefined && concurrent === undefined) return undefined;
+  return { ...(rate !== undefined ? { rate } : {}), ...(concurrent !== undefined ? { concurrent } : {}) };
 }
 
 /**

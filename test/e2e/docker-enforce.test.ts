@@ -25,6 +25,7 @@ import {
   connAllows,
   dockerExecStream,
   probeOnce,
+  probeOnceMany,
   stream,
   type Streamed,
   disagreements,
@@ -562,6 +563,69 @@ spec:
     expect(await fromWeb(`tcp:${outsideIp}:81`)).toBe(false);
     expect(await fromWeb(`udp:${outsideIp}:80`)).toBe(false);
     expect(await reachExternal('out', 'tcp/81')).toBe(false);
+  }, 60_000);
+});
+
+describe.skipIf(!available)('flood limits from NetworkPolicy annotations', () => {
+  const limited = (annotations: string): string => `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: limited
+  namespace: x
+  annotations: {${annotations}}
+spec:
+  podSelector: {matchLabels: {pod: a}}
+  ingress: [{}]
+`;
+
+  it('limits the rate of new connections per source; other clients still connect', async () => {
+    writePolicies(limited('bulkhead.io/rate-limit: "10/second", bulkhead.io/rate-limit-burst: "10"'));
+    await agentOnce();
+    const [xa, ya, yb] = [pod('x', 'a'), pod('y', 'a'), pod('y', 'b')];
+    // 200 connection attempts at once from one source: the burst and about one second of the rate get through.
+    const target = `tcp:${addressFrom(ya, xa)}:80`;
+    const flood = probeOnceMany(ya, target, 200, 1500);
+    const [results, other] = await Promise.all([flood, probeOnce(yb, xa, 'tcp/80')]);
+    const opened = results.filter((open) => open).length;
+    expect(opened).toBeGreaterThanOrEqual(10);
+    expect(opened).toBeLessThanOrEqual(40);
+    expect(other).toBe(true);
+    const status = await runCli(['status', '--table', table, '--state-dir', stateDir]);
+    expect(status.code).toBe(0);
+  }, 60_000);
+
+  it('limits concurrent connections per source', async () => {
+    writePolicies(limited('bulkhead.io/connection-limit: "3"'));
+    await agentOnce();
+    const [xa, ya, yb] = [pod('x', 'a'), pod('y', 'a'), pod('y', 'b')];
+    const holds = [1, 2, 3].map(() =>
+      dockerExecStream(ya.name, ['bhprobe', 'hold', addressFrom(ya, xa), '80']),
+    );
+    for (const hold of holds) await hold.waitFor(/alive 2\n/);
+    expect(await probeOnce(ya, xa, 'tcp/80')).toBe(false);
+    expect(await probeOnce(yb, xa, 'tcp/80')).toBe(true);
+    for (const hold of holds) expect(hold.output()).not.toContain('cut');
+    for (const hold of holds) await hold.stop();
+  }, 60_000);
+
+  it('rejects a malformed limit with its location, and applies nothing', async () => {
+    writePolicies(limited('bulkhead.io/rate-limit: "lots"'));
+    const result = await runCli([
+      'agent',
+      '--once',
+      '--policies',
+      policies,
+      '--table',
+      table,
+      '--state-dir',
+      stateDir,
+      '--docker-socket',
+      socket!,
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /policies\.yaml:6:\d+: error INVALID_ANNOTATION: NetworkPolicy x\/limited: bulkhead\.io\/rate-limit: "lots" is not COUNT\/second/,
+    );
   }, 60_000);
 });
 

@@ -55,6 +55,20 @@ export interface Service {
   readonly source?: SourceRef;
 }
 
+/**
+ * Bulkhead's flood limits for the pods a NetworkPolicy selects (annotations `bulkhead.io/rate-limit`,
+ * `bulkhead.io/rate-limit-burst`, `bulkhead.io/connection-limit`), per source address, on new connections in.
+ */
+export interface ConnectionLimits {
+  readonly rate?: {
+    readonly count: number;
+    readonly per: 'second' | 'minute' | 'hour';
+    readonly burst: number;
+  };
+  /** Concurrent connections per source. */
+  readonly concurrent?: number;
+}
+
 /** A NetworkPolicy v1 after validation: subject, and per direction either no isolation or a rule list. */
 export interface NetworkPolicy {
   readonly namespace: string;
@@ -63,6 +77,7 @@ export interface NetworkPolicy {
   /** Absent: the policy does not isolate ingress. Empty: it isolates and allows nothing. */
   readonly ingress?: readonly NetworkPolicyRule[];
   readonly egress?: readonly NetworkPolicyRule[];
+  readonly limits?: ConnectionLimits;
   readonly source?: SourceRef;
 }
 

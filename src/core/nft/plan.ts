@@ -11,6 +11,8 @@ import type { Diagnostic } from '../diagnostics.js';
 import { ConnTable } from '../engine/conn-table.js';
 import type { Connectivity, ExternalRange, Row } from '../engine/connectivity.js';
 import { AddressSet, V6_OFFSET, formatAddress, type AddressInterval } from '../model/address-set.js';
+import type { ConnectionLimits, NetworkPolicy } from '../model/cluster.js';
+import { compileSelector } from '../model/labels.js';
 import { PROTOCOLS, type Protocol } from '../model/port-set.js';
 
 /** A peer interval with one protocol and port range (or every protocol: ANY), and the subjects allowed it. */
@@ -49,6 +51,14 @@ export interface DirectionPlan {
   readonly ports: readonly PortElement[];
 }
 
+/** Flood limits for new connections into `subjects`, per source address; one per distinct limit. */
+export interface LimitPlan {
+  /** An nft identifier naming the limit's sets and rules (`l0`, `l1`, ...). */
+  readonly key: string;
+  readonly limits: ConnectionLimits;
+  readonly subjects: readonly AddressInterval[];
+}
+
 export interface EnforcementPlan {
   /**
    * The addresses whose traffic the ruleset decides: every workload address, and the ranges given as `managed`
@@ -58,12 +68,16 @@ export interface EnforcementPlan {
   readonly managed: AddressSet;
   readonly egress: DirectionPlan;
   readonly ingress: DirectionPlan;
+  /** Absent or empty: no limits. */
+  readonly limits?: readonly LimitPlan[];
   readonly diagnostics: readonly Diagnostic[];
 }
 
 export interface PlanOptions {
   /** Ranges to treat as workload addresses even where no workload has them yet (Docker network subnets). */
   readonly managed?: AddressSet;
+  /** The policies, for their flood limits (annotations); the rows already hold their rules. */
+  readonly policies?: readonly NetworkPolicy[];
 }
 
 /**
@@ -122,7 +136,40 @@ export function compilePlan(model: Connectivity, options: PlanOptions = {}): Enf
   };
   let managed = options.managed ?? AddressSet.EMPTY;
   for (const [address] of owners) managed = managed.union(AddressSet.single(address));
-  return { managed, egress: plan('egress'), ingress: plan('ingress'), diagnostics };
+  const limits = compileLimits(model, options.policies ?? []);
+  return {
+    managed,
+    egress: plan('egress'),
+    ingress: plan('ingress'),
+    ...(limits.length > 0 ? { limits } : {}),
+    diagnostics,
+  };
+}
+
+/**
+ * One LimitPlan per distinct limit, with the addresses of every pod a policy carrying it selects ("the pods it
+ * selects": the policy's namespace and pod selector, hostNetwork pods never). A pod two policies limit differently
+ * is under both limits.
+ */
+function compileLimits(model: Connectivity, policies: readonly NetworkPolicy[]): LimitPlan[] {
+  const byLimit = new Map<string, { limits: ConnectionLimits; addresses: AddressInterval[] }>();
+  for (const policy of policies) {
+    if (policy.limits === undefined) continue;
+    const selects = compileSelector(policy.podSelector);
+    const id = JSON.stringify(policy.limits);
+    let entry = byLimit.get(id);
+    if (entry === undefined) byLimit.set(id, (entry = { limits: policy.limits, addresses: [] }));
+    for (const w of model.workloads)
+      if (!w.hostNetwork && w.namespace === policy.namespace && selects(w.labels))
+        entry.addresses.push(...w.ips.map(point));
+  }
+  return [...byLimit.values()]
+    .map((entry, i) => ({
+      key: `l${i}`,
+      limits: entry.limits,
+      subjects: splitFamilies(AddressSet.of(entry.addresses)),
+    }))
+    .filter((limit) => limit.subjects.length > 0);
 }
 
 /** Every workload address and the class that owns it; an address several classes report goes to the first. */

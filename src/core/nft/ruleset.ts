@@ -11,6 +11,7 @@ import {
   type AnyElement,
   type DirectionPlan,
   type EnforcementPlan,
+  type LimitPlan,
   type PortElement,
 } from './plan.js';
 
@@ -41,8 +42,11 @@ export const SET_NAMES = [
 ] as const;
 export type SetName = (typeof SET_NAMES)[number];
 
-/** The elements of each set as nft writes them; the unit of incremental updates. */
-export type PlanElements = ReadonlyMap<SetName, ReadonlySet<string>>;
+/**
+ * The elements of each set as nft writes them; the unit of incremental updates. Besides SET_NAMES, one `<key>_dst4`
+ * and `<key>_dst6` set per flood limit.
+ */
+export type PlanElements = ReadonlyMap<string, ReadonlySet<string>>;
 
 const SET_TYPES: Readonly<Record<SetName, string>> = {
   managed4: 'ipv4_addr',
@@ -77,8 +81,17 @@ const isV6 = (i: AddressInterval): boolean => i.first >= V6_OFFSET;
 
 /** The plan's elements, set by set. */
 export function planElements(plan: EnforcementPlan): PlanElements {
-  const out = new Map<SetName, Set<string>>(SET_NAMES.map((name) => [name, new Set<string>()]));
-  const add = (name: SetName, element: string): void => void out.get(name)!.add(element);
+  const out = new Map<string, Set<string>>(SET_NAMES.map((name) => [name, new Set<string>()]));
+  const add = (name: string, element: string): void => {
+    let set = out.get(name);
+    if (set === undefined) out.set(name, (set = new Set()));
+    set.add(element);
+  };
+  for (const limit of plan.limits ?? []) {
+    out.set(`${limit.key}_dst4`, new Set());
+    out.set(`${limit.key}_dst6`, new Set());
+    for (const i of limit.subjects) add(`${limit.key}_dst${isV6(i) ? 6 : 4}`, interval(i));
+  }
   for (const i of splitFamilies(plan.managed)) add(isV6(i) ? 'managed6' : 'managed4', interval(i));
   const direction = (prefix: 'eg' | 'in', d: DirectionPlan): void => {
     for (const e of d.any) add(`${prefix}_any${isV6(e.src) ? 6 : 4}`, anyElement(e));
@@ -98,7 +111,66 @@ export function planElements(plan: EnforcementPlan): PlanElements {
  * (ICMP, ...) match only the any-sets: `th dport` is not a port for them, and no port element names their protocol.
  * Drops are final across base chains; an accept here ends only this chain, so Docker's own rules still apply.
  */
-function chain(): string[] {
+/**
+ * The shape of the table apart from set elements: two plans of the same shape differ by elements only, and the
+ * agent updates elements; a different shape (flood limits added, removed or changed) replaces the table.
+ */
+export function planShape(plan: EnforcementPlan): string {
+  return JSON.stringify((plan.limits ?? []).map((l) => [l.key, l.limits]));
+}
+
+/**
+ * Flood limits, after the policy checks (only allowed new connections count): per source address, a token bucket
+ * in a dynamic set (`limit rate over`) drops what exceeds the rate, and `ct count over` refuses connections beyond
+ * the concurrent limit. The rule count grows with the number of distinct limits, never with containers.
+ */
+function limitRules(limits: readonly LimitPlan[]): string[] {
+  const rules: string[] = [];
+  for (const { key, limits: l } of limits)
+    for (const [family, suffix] of [
+      ['ip', '4'],
+      ['ip6', '6'],
+    ] as const) {
+      if (l.rate !== undefined)
+        rules.push(
+          `    ct state new ${family} daddr @${key}_dst${suffix} update @${key}_rate${suffix} { ${family} saddr limit rate over ${l.rate.count}/${l.rate.per} burst ${l.rate.burst} packets } counter drop comment "rate limit ${key}"`,
+        );
+      if (l.concurrent !== undefined)
+        rules.push(
+          `    ct state new ${family} daddr @${key}_dst${suffix} add @${key}_conn${suffix} { ${family} saddr ct count over ${l.concurrent} } counter reject comment "connection limit ${key}"`,
+        );
+    }
+  return rules;
+}
+
+function limitSets(limits: readonly LimitPlan[]): string[] {
+  const lines: string[] = [];
+  for (const { key } of limits)
+    for (const [type, suffix] of [
+      ['ipv4_addr', '4'],
+      ['ipv6_addr', '6'],
+    ] as const)
+      lines.push(
+        `  set ${key}_dst${suffix} {`,
+        `    type ${type}`,
+        '    flags interval',
+        '  }',
+        `  set ${key}_rate${suffix} {`,
+        `    type ${type}`,
+        '    flags dynamic,timeout',
+        '    timeout 1m',
+        '    size 65535',
+        '  }',
+        `  set ${key}_conn${suffix} {`,
+        `    type ${type}`,
+        '    flags dynamic',
+        '    size 65535',
+        '  }',
+      );
+  return lines;
+}
+
+function chain(limits: readonly LimitPlan[]): string[] {
   const check = (family: 'ip' | 'ip6', suffix: '4' | '6', prefix: 'eg' | 'in', side: 'saddr' | 'daddr') =>
     `    ${family} ${side} @managed${suffix} ${family} saddr . ${family} daddr != @${prefix}_any${suffix} ` +
     `${family} saddr . ${family} daddr . meta l4proto . th dport != @${prefix}_port${suffix} ` +
@@ -111,13 +183,14 @@ function chain(): string[] {
     check('ip', '4', 'in', 'daddr'),
     check('ip6', '6', 'eg', 'saddr'),
     check('ip6', '6', 'in', 'daddr'),
+    ...limitRules(limits),
     '  }',
   ];
 }
 
 function addElements(
   table: string,
-  name: SetName,
+  name: string,
   elements: Iterable<string>,
   verb: 'add' | 'delete',
 ): string[] {
@@ -140,15 +213,19 @@ function addElements(
  * and build it again with every element. The kernel applies all of it or nothing, so there is no moment with an
  * empty or half-filled table, and existing conntrack entries (established connections) are kept.
  */
-export function renderTable(table: string, elements: PlanElements): string {
+export function renderTable(
+  table: string,
+  elements: PlanElements,
+  limits: readonly LimitPlan[] = [],
+): string {
   assertTableName(table);
   const lines = [`table inet ${table}`, `delete table inet ${table}`, `table inet ${table} {`];
   for (const name of SET_NAMES) {
     // Every field of every set may be a range: a Compose project's subnet or an ipBlock is one element.
     lines.push(`  set ${name} {`, `    type ${SET_TYPES[name]}`, '    flags interval', '  }');
   }
-  lines.push(...chain(), '}');
-  for (const name of SET_NAMES) lines.push(...addElements(table, name, elements.get(name) ?? [], 'add'));
+  lines.push(...limitSets(limits), ...chain(limits), '}');
+  for (const [name, set] of elements) lines.push(...addElements(table, name, set, 'add'));
   return `${lines.join('\n')}\n`;
 }
 
@@ -160,7 +237,7 @@ export function renderDelta(table: string, before: PlanElements, after: PlanElem
   assertTableName(table);
   const deletes: string[] = [];
   const adds: string[] = [];
-  for (const name of SET_NAMES) {
+  for (const name of new Set([...before.keys(), ...after.keys()])) {
     const old = before.get(name) ?? new Set<string>();
     const now = after.get(name) ?? new Set<string>();
     deletes.push(

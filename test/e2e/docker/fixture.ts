@@ -266,3 +266,21 @@ export async function probeOnce(src: Pod, dst: Pod, probe: Probe, timeoutMs = 15
   );
   return output.trim().endsWith(' open');
 }
+
+/** `count` connection attempts at once from `src` to one target; per attempt, whether it opened. */
+export async function probeOnceMany(
+  src: Pod,
+  target: string,
+  count: number,
+  timeoutMs: number,
+): Promise<boolean[]> {
+  const output = await docker(
+    'exec',
+    src.name,
+    'bhprobe',
+    'probe',
+    String(timeoutMs),
+    ...Array<string>(count).fill(target),
+  );
+  return output.split('\n').map((line) => line.trim().endsWith(' open'));
+}
