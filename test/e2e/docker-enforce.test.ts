@@ -72,12 +72,12 @@ function writePolicies(yaml: string): void {
   if (yaml !== '') writeFileSync(join(policies, 'policies.yaml'), yaml);
 }
 
-async function agentOnce(): Promise<string> {
+async function agentOnce(dir = policies): Promise<string> {
   const result = await runCli([
     'agent',
     '--once',
     '--policies',
-    policies,
+    dir,
     '--table',
     table,
     '--state-dir',
@@ -565,6 +565,63 @@ spec:
     expect(await reachExternal('out', 'tcp/81')).toBe(false);
   }, 60_000);
 });
+
+describe.skipIf(!available)(
+  'the README quick start: examples/docker-shop/policies on the shop containers',
+  () => {
+    const example = new URL('../../examples/docker-shop/policies', import.meta.url).pathname;
+    const front = `${prefix}shop-front`;
+    const back = `${prefix}shop-back`;
+    const shop: Pod[] = [];
+    const service = (name: string): Pod => shop.find((p) => p.name === `${prefix}shop-${name}`)!;
+
+    beforeAll(async () => {
+      await docker('network', 'create', front);
+      await docker('network', 'create', back);
+      // The containers `docker compose up` makes for examples/docker-shop/compose.yaml, with this run's names.
+      for (const [name, networks] of [
+        ['web', [front, back]],
+        ['api', [back]],
+        ['db', [back]],
+      ] as const)
+        shop.push(
+          await startPod({
+            name: `${prefix}shop-${name}`,
+            namespace: 'shop',
+            image,
+            networks,
+            compose: true,
+            labels: {
+              'com.docker.compose.service': name,
+              app: name,
+              ...(name === 'web' ? { 'bulkhead.io/ports': 'http=8080/tcp' } : {}),
+            },
+            ports: [8080, 8000, 5432],
+          }),
+        );
+      pods.push(...shop);
+    }, 60_000);
+
+    afterAll(async () => {
+      await docker('rm', '-f', ...shop.map((p) => p.name)).catch(() => undefined);
+      pods.splice(0, pods.length, ...pods.filter((p) => !shop.includes(p)));
+      await docker('network', 'rm', front, back).catch(() => undefined);
+    });
+
+    it('blocks web → db and allows api → db, as the README shows, and every cell equals reach', async () => {
+      await agentOnce(example);
+      expect(await probeOnce(service('web'), service('db'), 'tcp/5432')).toBe(false);
+      expect(await probeOnce(service('api'), service('db'), 'tcp/5432')).toBe(true);
+      expect(await probeOnce(service('web'), service('api'), 'tcp/8000')).toBe(true);
+      const probes: Probe[] = ['tcp/8080', 'tcp/8000', 'tcp/5432'];
+      const [actual, expected] = await Promise.all([
+        probeMatrix(shop, probes),
+        reachMatrix(example, shop, probes),
+      ]);
+      expect(disagreements(actual, expected)).toEqual([]);
+    }, 60_000);
+  },
+);
 
 describe.skipIf(!available)('flood limits from NetworkPolicy annotations', () => {
   const limited = (annotations: string): string => `apiVersion: networking.k8s.io/v1
