@@ -8,7 +8,7 @@ import { loadCluster } from '../k8s/load-cluster.js';
 import { combineLoads } from '../compose/combine.js';
 import { parseAddress, parseCidr } from '../core/model/address-set.js';
 import type { TrackedConnection } from '../host/conntrack.js';
-import { Agent, type DesiredInput, type FailMode } from './agent.js';
+import { Agent, replacingIsCheaper, type DesiredInput, type FailMode } from './agent.js';
 
 function container(name: string, ip: string, labels: Record<string, string> = {}): DockerContainer {
   return {
@@ -96,7 +96,8 @@ function harness(first: DesiredInput, failMode: FailMode = 'closed'): Harness {
 
 const A = container('a', '10.1.0.2', { app: 'a' });
 const B = container('b', '10.1.0.3', { app: 'b' });
-const C = container('c', '10.1.0.4', { app: 'c' });
+// Far from A and B: its elements join no existing range, so starting it only adds elements.
+const C = container('c', '10.1.0.200', { app: 'c' });
 
 describe('Agent.reconcile', () => {
   it('checks, then replaces the whole table in one transaction the first time', async () => {
@@ -170,7 +171,7 @@ describe('Agent.reconcile', () => {
     const h = harness(desired([A, B, C]));
     const a = parseAddress('10.1.0.2')!;
     const b = parseAddress('10.1.0.3')!;
-    const c = parseAddress('10.1.0.4')!;
+    const c = parseAddress('10.1.0.200')!;
     const host = parseAddress('192.0.2.9')!;
     const tcp = (src: bigint, dst: bigint, port: number): TrackedConnection => ({
       protocol: 6,
@@ -204,6 +205,20 @@ describe('Agent.reconcile', () => {
       `${a}>${b}:81`,
       `${host}>${b}:8080`,
     ]);
+  });
+
+  it('replaces the whole table when that costs less than deleting elements one by one', async () => {
+    expect(replacingIsCheaper(101, 10_202)).toBe(true);
+    expect(replacingIsCheaper(3, 10_202)).toBe(false);
+    expect(replacingIsCheaper(32, 79_095)).toBe(false);
+    expect(replacingIsCheaper(100, 79_095)).toBe(true);
+    const many = Array.from({ length: 12 }, (_, i) =>
+      container(`m${i}`, `10.1.0.${100 + 2 * i}`, { app: 'm' }),
+    );
+    const h = harness(desired([A, B, ...many]));
+    await h.agent.reconcile('start');
+    h.input.next = desired([A, B]);
+    expect(await h.agent.reconcile('containers stopped')).toMatchObject({ transaction: 'full' });
   });
 
   it('previews the ruleset without applying it', async () => {

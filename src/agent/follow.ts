@@ -38,6 +38,8 @@ export class Follower {
   private timers: NodeJS.Timeout[] = [];
   private policyTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** When the last reconcile ended (ms since the epoch). */
+  private lastReconcileEnd = 0;
   /** The earliest Docker event (ns since the epoch) not yet covered by a finished reconcile. */
   private eventNano: bigint | undefined;
   private resolveStopped: (() => void) | undefined;
@@ -85,9 +87,10 @@ export class Follower {
         const eventNano = this.eventNano;
         this.eventNano = undefined;
         const outcome = await this.deps.agent.reconcile(next);
+        this.lastReconcileEnd = Date.now();
         // How long after Docker's event the kernel enforced the change (the issue's "within 100 ms").
         const latencyMs =
-          eventNano !== undefined && outcome.status === 'applied'
+          eventNano !== undefined && (outcome.status === 'applied' || outcome.status === 'unchanged')
             ? Number(BigInt(Date.now()) * 1_000_000n - eventNano) / 1e6
             : undefined;
         if (latencyMs !== undefined)
@@ -161,14 +164,22 @@ export class Follower {
       },
       (reason) => {
         if (this.stopped) return;
-        // nft 1.0.6's monitor sometimes exits ("Memory allocation failure") while others change the ruleset. It is
-        // started again, and since an edit may have been missed meanwhile, the table is replaced whole.
-        this.deps.log(`${reason}; restarting it and replacing the table in case an edit was missed`);
+        // nft 1.0.6's monitor crashes (segmentation fault, "Memory allocation failure") printing large batches of
+        // concatenated interval elements — our own whole-table applies. It is started again at once. A crash while
+        // or right after we applied is ours and needs nothing more (repairing would apply again and crash it again,
+        // forever); any other crash may have hidden an edit, so the table is replaced whole.
+        const ours = this.running !== undefined || Date.now() - this.lastReconcileEnd < 2000;
+        this.deps.log(
+          ours
+            ? `${reason} (nft 1.0.6 fails on large element batches such as ours); restarted`
+            : `${reason}; restarted, and the table is replaced in case an edit was missed`,
+        );
         const restart = setTimeout(() => {
           this.watchTable();
+          if (ours) return;
           this.deps.agent.invalidate();
           this.trigger('nft monitor restarted');
-        }, 500);
+        }, 50);
         this.timers.push(restart);
       },
     );

@@ -261,6 +261,16 @@ export function renderDelta(table: string, before: PlanElements, after: PlanElem
   return `${[...deletes, ...adds].join('\n')}\n`;
 }
 
+/** How many elements `renderDelta(before, after)` would delete. */
+export function countDeletes(before: PlanElements, after: PlanElements): number {
+  let deletes = 0;
+  for (const [name, old] of before) {
+    const now = after.get(name);
+    for (const element of old) if (now === undefined || !now.has(element)) deletes++;
+  }
+  return deletes;
+}
+
 /** Removes the table and everything in it; a no-op when it does not exist. */
 export function renderUninstall(table: string): string {
   assertTableName(table);
