@@ -155,6 +155,8 @@ spec:
       },
     };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    // The agent's last reconciles, with their own durations, to see where the time goes.
+    process.stdout.write(`${agentLog.trimEnd().split('\n').slice(-8).join('\n')}\n`);
     mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
     writeFileSync(
       join(ROOT, 'bench', 'results', `agent-latency-${result.date.slice(0, 10)}-bg${background}.json`),

@@ -160,22 +160,24 @@ export class Agent {
     let transaction: 'full' | 'delta';
     let removedSomething: boolean;
     const shape = planShape(plan);
-    if (
-      this.current === undefined ||
-      shape !== this.currentShape ||
-      replacingIsCheaper(countDeletes(this.current, elements), count)
-    ) {
+    const current = this.current;
+    const newShape = current === undefined || shape !== this.currentShape;
+    if (newShape || replacingIsCheaper(countDeletes(current, elements), count)) {
       // The first apply of this process replaces the whole table in one transaction: a restarted agent never
-      // opens a window, and whatever the table held before (an older ruleset, edits by others) is gone.
+      // opens a window, and whatever the table held before (an older ruleset, edits by others) is gone. A new
+      // shape is checked with `nft -c` first; a replacement of the same shape only differs in elements, and the
+      // kernel takes a transaction whole or not at all, so it is not checked twice.
       const ruleset = renderTable(this.options.table, elements, plan.limits);
-      const checked = await this.deps.nft.check(ruleset);
-      if (!checked.ok) return { status: 'failed', message: checked.error.message, durationMs: elapsed() };
+      if (newShape) {
+        const checked = await this.deps.nft.check(ruleset);
+        if (!checked.ok) return { status: 'failed', message: checked.error.message, durationMs: elapsed() };
+      }
       const applied = await this.deps.nft.apply(ruleset);
       if (!applied.ok) return { status: 'failed', message: applied.error.message, durationMs: elapsed() };
       transaction = 'full';
       removedSomething = true;
     } else {
-      const delta = renderDelta(this.options.table, this.current, elements);
+      const delta = renderDelta(this.options.table, current, elements);
       if (delta === undefined) {
         this.currentPlan = plan;
         this.workloads = workloads;
