@@ -1,4 +1,5 @@
-// Docker network segmentation as generated admin-tier policies: containers with no network in common cannot talk.
+// Docker network segmentation as generated policies of the `segmentation` tier: containers with no network in common
+// cannot talk.
 
 import type { SourceRef } from '../core/diagnostics.js';
 import type { Workload } from '../core/model/cluster.js';

@@ -1,5 +1,5 @@
 // The live Docker inventory as a cluster: running containers become "pods" by DESIGN.md's Docker mapping, and
-// Docker's network segmentation becomes generated admin-tier policies (the Compose loader's generator).
+// Docker's network segmentation becomes generated policies of the segmentation tier (the Compose loader's generator).
 
 import type { Locate, ObjectRecord } from '../core/audit/types.js';
 import type { Diagnostic, SourceRef } from '../core/diagnostics.js';
