@@ -97,8 +97,8 @@ export function compilePlan(model: Connectivity, options: PlanOptions = {}): Enf
     // subjects allowed the same thing (the members of a namespace open to the same monitoring pod on 8080, say)
     // merge into one element: a rectangle of addresses, not a line of points.
     const pieces = new Map<string, Piece>();
-    const pieceOf = (peer: AddressInterval, protocol: number, first: number, last: number): Piece => {
-      const key = `${peer.first}-${peer.last}/${protocol}/${first}-${last}`;
+    const pieceOf = (peer: PeerRun, protocol: number, first: number, last: number): Piece => {
+      const key = `${peer.key}/${protocol}/${first}-${last}`;
       let piece = pieces.get(key);
       if (piece === undefined) pieces.set(key, (piece = { peer, protocol, first, last, subjects: [] }));
       return piece;
@@ -264,8 +264,13 @@ function peerAtoms(
 }
 
 /** The peers of a row grouped by connection id: maximal runs of adjacent atoms with the same id. */
-function peerRuns(row: Row, atoms: Atoms): Map<number, AddressInterval[]> {
-  const runs = new Map<number, AddressInterval[]>();
+/** A peer interval, with a key naming it cheaply (atom indices, not formatted addresses). */
+interface PeerRun extends AddressInterval {
+  readonly key: string;
+}
+
+function peerRuns(row: Row, atoms: Atoms): Map<number, PeerRun[]> {
+  const runs = new Map<number, PeerRun[]>();
   const count = atoms.columns.length;
   let start = 0;
   while (start < count) {
@@ -275,7 +280,11 @@ function peerRuns(row: Row, atoms: Atoms): Map<number, AddressInterval[]> {
     if (id !== ConnTable.NONE_ID) {
       let list = runs.get(id);
       if (list === undefined) runs.set(id, (list = []));
-      list.push({ first: atoms.intervals[start]!.first, last: atoms.intervals[end]!.last });
+      list.push({
+        first: atoms.intervals[start]!.first,
+        last: atoms.intervals[end]!.last,
+        key: `${start}:${end}`,
+      });
     }
     start = end + 1;
   }
@@ -283,9 +292,11 @@ function peerRuns(row: Row, atoms: Atoms): Map<number, AddressInterval[]> {
 }
 
 /** A direction without isolation: everything of the subjects' families. */
-function everythingRuns(subject: readonly AddressInterval[]): Map<number, AddressInterval[]> {
-  const families: AddressInterval[] = [];
-  if (subject.some((s) => s.first < V6_OFFSET)) families.push(...AddressSet.ALL_V4.intervals);
-  if (subject.some((s) => s.first >= V6_OFFSET)) families.push(...AddressSet.ALL_V6.intervals);
+function everythingRuns(subject: readonly AddressInterval[]): Map<number, PeerRun[]> {
+  const families: PeerRun[] = [];
+  if (subject.some((s) => s.first < V6_OFFSET))
+    families.push({ ...AddressSet.ALL_V4.intervals[0]!, key: 'all4' });
+  if (subject.some((s) => s.first >= V6_OFFSET))
+    families.push({ ...AddressSet.ALL_V6.intervals[0]!, key: 'all6' });
   return new Map([[ConnTable.ALL_ID, families]]);
 }

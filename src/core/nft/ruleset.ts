@@ -64,8 +64,23 @@ const SET_TYPES: Readonly<Record<SetName, string>> = {
 /** Elements per `add element` command: large enough to keep nft fast, small enough for its parser's buffers. */
 const CHUNK = 2000;
 
+/**
+ * Formatted addresses, remembered: a plan names the same few thousand addresses in tens of thousands of elements,
+ * and formatting a bigint is the costly part of writing them. Bounded, so a long-running agent does not grow it.
+ */
+const formatted = new Map<bigint, string>();
+function address(value: bigint): string {
+  let text = formatted.get(value);
+  if (text === undefined) {
+    if (formatted.size >= 1 << 18) formatted.clear();
+    text = formatAddress(value);
+    formatted.set(value, text);
+  }
+  return text;
+}
+
 function interval(i: AddressInterval): string {
-  return i.first === i.last ? formatAddress(i.first) : `${formatAddress(i.first)}-${formatAddress(i.last)}`;
+  return i.first === i.last ? address(i.first) : `${address(i.first)}-${address(i.last)}`;
 }
 
 function anyElement(e: AnyElement): string {
