@@ -19,10 +19,11 @@
 // Prints a markdown table and writes bench/results/dataplane-<date>[-quick].json.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuBusy } from './cpu-busy.js';
 import {
   buildBenchCluster,
   bulkheadRuleset,
@@ -170,25 +171,6 @@ async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number 
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Busy fraction of all CPUs over `ms`, from /proc/stat (undefined where there is none). */
-async function cpuBusy(ms: number): Promise<number | undefined> {
-  const read = (): { idle: number; total: number } | undefined => {
-    if (!existsSync('/proc/stat')) return undefined;
-    const fields = readFileSync('/proc/stat', 'utf8')
-      .split('\n')[0]!
-      .trim()
-      .split(/\s+/)
-      .slice(1)
-      .map(Number);
-    return { idle: (fields[3] ?? 0) + (fields[4] ?? 0), total: fields.reduce((a, b) => a + b, 0) };
-  };
-  const before = read();
-  await sleep(ms);
-  const after = read();
-  if (before === undefined || after === undefined || after.total === before.total) return undefined;
-  return 1 - (after.idle - before.idle) / (after.total - before.total);
-}
 
 /** All quiet waits of one run together stay under this, so that the bench stays within a few minutes. */
 let quietBudgetMs = 60_000;

@@ -16,6 +16,7 @@ import { availableParallelism, release, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { cpuBusy } from './cpu-busy.js';
 import { generateCluster, Random, writeCluster, type ClusterSpec } from './generate-cluster.js';
 import { loadCluster } from '../src/k8s/load-cluster.js';
 import { Connectivity, type ConnectivityStats } from '../src/core/engine/connectivity.js';
@@ -112,26 +113,6 @@ function buildIfStale(): void {
 }
 
 // ---- a quiet machine ------------------------------------------------------------------------------------------
-
-/** Busy fraction of all CPUs over `ms`, from /proc/stat (undefined where there is none). */
-async function cpuBusy(ms: number): Promise<number | undefined> {
-  const read = (): { idle: number; total: number } | undefined => {
-    if (!existsSync('/proc/stat')) return undefined;
-    const fields = readFileSync('/proc/stat', 'utf8')
-      .split('\n')[0]!
-      .trim()
-      .split(/\s+/)
-      .slice(1)
-      .map(Number);
-    const total = fields.reduce((a, b) => a + b, 0);
-    return { idle: (fields[3] ?? 0) + (fields[4] ?? 0), total };
-  };
-  const before = read();
-  await new Promise((resolve) => setTimeout(resolve, ms));
-  const after = read();
-  if (before === undefined || after === undefined || after.total === before.total) return undefined;
-  return 1 - (after.idle - before.idle) / (after.total - before.total);
-}
 
 /**
  * Waits (at most `maxSeconds`) until other processes use less than a quarter of the CPUs, so that a measurement is

@@ -72,8 +72,9 @@ function writePolicies(yaml: string): void {
   if (yaml !== '') writeFileSync(join(policies, 'policies.yaml'), yaml);
 }
 
-async function agentOnce(dir = policies): Promise<string> {
-  const result = await runCli([
+/** `bulkhead agent --once` on this run's table and state, for the policies in `dir`. */
+function agentOnceArgs(dir = policies): string[] {
+  return [
     'agent',
     '--once',
     '--policies',
@@ -84,7 +85,11 @@ async function agentOnce(dir = policies): Promise<string> {
     stateDir,
     '--docker-socket',
     socket!,
-  ]);
+  ];
+}
+
+async function agentOnce(dir = policies): Promise<string> {
+  const result = await runCli(agentOnceArgs(dir));
   expect(result.code, result.stderr).toBe(0);
   return result.stderr;
 }
@@ -668,18 +673,7 @@ spec:
 
   it('rejects a malformed limit with its location, and applies nothing', async () => {
     writePolicies(limited('bulkhead.io/rate-limit: "lots"'));
-    const result = await runCli([
-      'agent',
-      '--once',
-      '--policies',
-      policies,
-      '--table',
-      table,
-      '--state-dir',
-      stateDir,
-      '--docker-socket',
-      socket!,
-    ]);
+    const result = await runCli(agentOnceArgs());
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(
       /policies\.yaml:6:\d+: error INVALID_ANNOTATION: NetworkPolicy x\/limited: bulkhead\.io\/rate-limit: "lots" is not COUNT\/second/,
@@ -696,18 +690,7 @@ describe.skipIf(!available)('bulkhead agent safety', () => {
       'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: b, namespace: x}\nspec: {podSelector: {matchLabels: {pod: [a]}}}\n',
     );
     const before = (await execFileAsync('nft', ['list', 'set', 'inet', table, 'in_port4'])).stdout;
-    const result = await runCli([
-      'agent',
-      '--once',
-      '--policies',
-      policies,
-      '--table',
-      table,
-      '--state-dir',
-      stateDir,
-      '--docker-socket',
-      socket!,
-    ]);
+    const result = await runCli(agentOnceArgs());
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/broken\.yaml:4:\d+: error /);
     expect(result.stderr).toContain('the last good ruleset stays enforced');

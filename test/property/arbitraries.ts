@@ -387,3 +387,30 @@ export const optionsArb: fc.Arbitrary<ConnectivityOptions> = fc
       ? { podCidrs: podCidrs.map((t) => parseCidr(t)!.set).reduce((a, b) => a.union(b), AddressSet.EMPTY) }
       : {}),
   }));
+
+// ---- probes ----
+
+/** 1, 65535, and every port number of the cluster's rules and container ports with its neighbours. */
+export function probePorts(cluster: Cluster): number[] {
+  const ports = new Set<number>([1, 65535]);
+  const add = (p: number): void => {
+    for (const q of [p - 1, p, p + 1]) if (q >= 1 && q <= 65535) ports.add(q);
+  };
+  for (const w of cluster.workloads) for (const cp of w.ports) add(cp.port);
+  const rules = [
+    ...cluster.networkPolicies.flatMap((p) => [...(p.ingress ?? []), ...(p.egress ?? [])]),
+    ...cluster.adminPolicies.flatMap((p) => [...p.ingress, ...p.egress]),
+  ];
+  {
+    for (const rule of rules) {
+      if (rule.ports === 'any') continue;
+      for (const m of rule.ports) {
+        if (m.kind === 'number') {
+          add(m.first);
+          add(m.last);
+        }
+      }
+    }
+  }
+  return [...ports].sort((a, b) => a - b);
+}

@@ -14,30 +14,9 @@ import { Connectivity } from '../../src/core/engine/connectivity.js';
 import { compilePlan, PROTOCOL_NUMBERS } from '../../src/core/nft/plan.js';
 import { PlanLookup } from '../../src/core/nft/plan-lookup.js';
 import { planElements, renderTable } from '../../src/core/nft/ruleset.js';
-import { clusterArb } from './arbitraries.js';
+import { clusterArb, probePorts } from './arbitraries.js';
 
 const NUM_RUNS = 400;
-
-/** Every port the cluster names, with its neighbours, and the ends of the range. */
-function probePorts(cluster: Cluster): number[] {
-  const ports = new Set<number>([1, 65535]);
-  const add = (p: number): void => {
-    for (const q of [p - 1, p, p + 1]) if (q >= 1 && q <= 65535) ports.add(q);
-  };
-  for (const w of cluster.workloads) for (const cp of w.ports) add(cp.port);
-  for (const rule of [
-    ...cluster.networkPolicies.flatMap((p) => [...(p.ingress ?? []), ...(p.egress ?? [])]),
-    ...cluster.adminPolicies.flatMap((p) => [...p.ingress, ...p.egress]),
-  ]) {
-    if (rule.ports === 'any') continue;
-    for (const m of rule.ports)
-      if (m.kind === 'number') {
-        add(m.first);
-        add(m.last);
-      }
-  }
-  return [...ports].sort((a, b) => a - b);
-}
 
 function check(cluster: Cluster): void {
   const model = Connectivity.build(cluster, { ipBlockPods: 'match' });

@@ -163,6 +163,25 @@ interface Piece {
 
 const NO_REFS: readonly never[] = [];
 
+/** The ports an Allow or Deny rule of a first-match tier decides, and its verdict. */
+function firstMatchPiece(
+  tier: 'segmentation' | 'admin',
+  rule: AdminRule,
+  conns: ConnSet,
+  ref: RuleRef,
+): Piece {
+  return {
+    conns,
+    decision: {
+      verdict: rule.action === 'allow' ? 'allowed' : 'denied',
+      tier,
+      rules: [ref],
+      isolatedBy: NO_REFS,
+      peerMatched: NO_REFS,
+    },
+  };
+}
+
 /** Evaluates pairs of one cluster under one set of options; selectors are compiled once. */
 export class Explainer {
   private readonly hostNetworkApart: boolean;
@@ -221,17 +240,7 @@ export class Explainer {
         let passedHere = ConnSet.NONE;
         const rest = this.walkTier([policy], direction, w, peer, destination, open, (rule, ports, ref) => {
           if (rule.action === 'pass') passedHere = passedHere.union(ports);
-          else
-            pieces.push({
-              conns: ports,
-              decision: {
-                verdict: rule.action === 'allow' ? 'allowed' : 'denied',
-                tier: 'segmentation',
-                rules: [ref],
-                isolatedBy: NO_REFS,
-                peerMatched: NO_REFS,
-              },
-            });
+          else pieces.push(firstMatchPiece('segmentation', rule, ports, ref));
         });
         open = rest.union(passedHere);
       }
@@ -239,17 +248,7 @@ export class Explainer {
       ? this.scope
       : this.walkTier(this.adminTier, direction, w, peer, destination, open, (rule, ports, ref) => {
           if (rule.action === 'pass') passed.push({ conns: ports, rule: ref });
-          else
-            pieces.push({
-              conns: ports,
-              decision: {
-                verdict: rule.action === 'allow' ? 'allowed' : 'denied',
-                tier: 'admin',
-                rules: [ref],
-                isolatedBy: NO_REFS,
-                peerMatched: NO_REFS,
-              },
-            });
+          else pieces.push(firstMatchPiece('admin', rule, ports, ref));
         });
     // What the admin tier did not decide, and what it passed, goes on to NetworkPolicy and the baseline tier.
     const lower = (conns: ConnSet, passedBy: RuleRef | undefined): void => {
