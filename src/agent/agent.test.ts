@@ -50,6 +50,7 @@ interface Harness {
   input: { next: DesiredInput };
   tracked: { list: TrackedConnection[] };
   nftFails: { apply: boolean };
+  tableInKernel: { value: boolean };
 }
 
 function harness(first: DesiredInput, failMode: FailMode = 'closed'): Harness {
@@ -61,6 +62,7 @@ function harness(first: DesiredInput, failMode: FailMode = 'closed'): Harness {
     input: { next: first },
     tracked: { list: [] as TrackedConnection[] },
     nftFails: { apply: false },
+    tableInKernel: { value: false },
   };
   const agent = new Agent(
     {
@@ -70,6 +72,7 @@ function harness(first: DesiredInput, failMode: FailMode = 'closed'): Harness {
           h.checked.push(ruleset);
           return { ok: true, value: undefined };
         },
+        hasTable: async () => ({ ok: true, value: h.tableInKernel.value }),
         apply: async (ruleset) => {
           if (h.nftFails.apply) {
             h.nftFails.apply = false;
@@ -144,6 +147,13 @@ describe('Agent.reconcile', () => {
     h.input.next = { ok: false, kind: 'inventory', message: 'no Docker socket' };
     expect(await h.agent.reconcile('resync')).toMatchObject({ status: 'kept' });
     expect(h.applied).toHaveLength(2);
+  });
+
+  it('--fail-mode closed: a table a previous agent left in the kernel stays as it is', async () => {
+    const h = harness({ ok: false, kind: 'inventory', message: 'no Docker socket' });
+    h.tableInKernel.value = true;
+    expect(await h.agent.reconcile('start')).toMatchObject({ status: 'kept' });
+    expect(h.applied).toEqual([]);
   });
 
   it('--fail-mode open: removes the table until the inventory can be read', async () => {

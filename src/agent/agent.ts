@@ -39,7 +39,7 @@ export type DesiredInput =
 
 export interface AgentDeps {
   readonly readDesired: () => Promise<DesiredInput>;
-  readonly nft: Pick<Nft, 'check' | 'apply'>;
+  readonly nft: Pick<Nft, 'check' | 'apply' | 'hasTable'>;
   readonly conntrack: Pick<Conntrack, 'list' | 'delete'>;
   readonly log: (line: string) => void;
   readonly now: () => Date;
@@ -228,7 +228,8 @@ export class Agent {
 
   /**
    * --fail-mode: closed keeps the table as it is (a new container's address is managed and has no elements, so it
-   * is denied) and, when there is no table yet, installs one that denies every forwarded new connection; open
+   * is denied) — also one a previous agent left in the kernel — and, when there is no table at all, installs one
+   * that denies every forwarded new connection; open
    * removes the table, leaving Docker's own rules alone in charge until the inventory can be read again.
    */
   private async inventoryUnreadable(message: string, elapsed: () => number): Promise<ReconcileOutcome> {
@@ -243,7 +244,13 @@ export class Agent {
             durationMs: elapsed(),
           };
     }
-    if (this.current !== undefined)
+    // A table this process applied, or one a previous agent left in the kernel: the last good ruleset stays.
+    let inKernel = this.current !== undefined;
+    if (!inKernel) {
+      const listed = await this.deps.nft.hasTable(this.options.table);
+      inKernel = listed.ok && listed.value;
+    }
+    if (inKernel)
       return {
         status: 'kept',
         message: `${message}; --fail-mode closed: the last ruleset stays`,

@@ -73,7 +73,7 @@ function writePolicies(yaml: string): void {
 }
 
 /** `bulkhead agent --once` on this run's table and state, for the policies in `dir`. */
-function agentOnceArgs(dir = policies): string[] {
+function agentOnceArgs(dir = policies, dockerSocket = socket!): string[] {
   return [
     'agent',
     '--once',
@@ -84,7 +84,7 @@ function agentOnceArgs(dir = policies): string[] {
     '--state-dir',
     stateDir,
     '--docker-socket',
-    socket!,
+    dockerSocket,
   ];
 }
 
@@ -715,6 +715,25 @@ describe.skipIf(!available)('bulkhead agent safety', () => {
     expect(result.stdout).toMatch(new RegExp(`^table inet ${table}\\ndelete table inet ${table}\\n`));
     expect(result.stdout).toContain('ct state established,related accept');
     expect((await execFileAsync('nft', ['list', 'set', 'inet', table, 'in_port4'])).stdout).toBe(before);
+  }, 60_000);
+
+  it('--fail-mode: closed keeps the last ruleset when Docker cannot be read, open removes the table', async () => {
+    writePolicies(onlyBToA(81));
+    await agentOnce();
+    const missing = agentOnceArgs(policies, join(work, 'none.sock'));
+    const before = (await execFileAsync('nft', ['list', 'set', 'inet', table, 'in_port4'])).stdout;
+    const closed = await runCli([...missing, '--fail-mode', 'closed']);
+    expect(closed.code).toBe(2);
+    expect(closed.stderr).toContain('DOCKER_SOCKET_MISSING');
+    expect(closed.stderr).toContain('--fail-mode closed: the last ruleset stays');
+    expect((await execFileAsync('nft', ['list', 'set', 'inet', table, 'in_port4'])).stdout).toBe(before);
+    expect(await probeOnce(pod('y', 'a'), pod('x', 'a'), 'tcp/81')).toBe(false);
+    const open = await runCli([...missing, '--fail-mode', 'open']);
+    expect(open.code).toBe(2);
+    expect(open.stderr).toContain('--fail-mode open: table removed');
+    expect((await execFileAsync('nft', ['list', 'tables'])).stdout).not.toContain(`table inet ${table}`);
+    expect(await probeOnce(pod('y', 'a'), pod('x', 'a'), 'tcp/81')).toBe(true);
+    await agentOnce();
   }, 60_000);
 
   it('--uninstall removes exactly the table it added, and leaves every other table alone', async () => {
