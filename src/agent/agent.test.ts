@@ -109,7 +109,7 @@ describe('Agent.reconcile', () => {
     expect(outcome).toMatchObject({ status: 'applied', transaction: 'full', workloads: 2 });
     expect(h.checked).toEqual(h.applied);
     expect(h.applied[0]!.startsWith('table inet t\ndelete table inet t\ntable inet t {\n')).toBe(true);
-    expect(h.applied[0]).toContain('add element inet t in_port4 { 10.1.0.2 . 10.1.0.3 . 6 . 80 }');
+    expect(h.applied[0]).toContain('add element inet t in_point4 { 10.1.0.2 . 10.1.0.3 . 6 . 80 }');
   });
 
   it('changes nothing when nothing changed, and only elements when a container starts', async () => {

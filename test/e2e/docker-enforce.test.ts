@@ -72,6 +72,13 @@ function writePolicies(yaml: string): void {
   if (yaml !== '') writeFileSync(join(policies, 'policies.yaml'), yaml);
 }
 
+/** The ingress allowances in the kernel (points and ranges), to compare before and after. */
+async function allowances(): Promise<string> {
+  const list = async (set: string): Promise<string> =>
+    (await execFileAsync('nft', ['list', 'set', 'inet', table, set])).stdout;
+  return `${await list('in_point4')}${await list('in_port4')}`;
+}
+
 /** `bulkhead agent --once` on this run's table and state, for the policies in `dir`. */
 function agentOnceArgs(dir = policies, dockerSocket = socket!): string[] {
   return [
@@ -408,10 +415,26 @@ describe.skipIf(!available)('bulkhead agent as a daemon on a real Docker host', 
       from,
     );
     await agent!.waitFor(/table edited by someone else: table applied/, 10_000, from);
+    // nft 1.0.6's monitor may crash printing the repair it just saw; the agent restarts it within 50 ms. An edit in
+    // that gap would go unseen (docs/enforcement.md), so the second edit waits for the monitor to be back.
+    await new Promise((resolve) => setTimeout(resolve, 500));
     const again = agent!.output().length;
     // nft 1.0.6's monitor describes a flush of a concatenated interval set with nothing or with garbage: the agent
     // repairs such changes too.
-    await execFileAsync('nft', ['flush', 'set', 'inet', table, 'in_port4']);
+    // The allowance is a point or, with neighbouring addresses merged, a range: flush both kinds of set.
+    await execFileAsync('nft', [
+      'flush',
+      'set',
+      'inet',
+      table,
+      'in_point4',
+      ';',
+      'flush',
+      'set',
+      'inet',
+      table,
+      'in_port4',
+    ]);
     await agent!.waitFor(
       /(our table was changed by nft|does not describe may touch our table)[^\n]*; repairing/,
       10_000,
@@ -689,18 +712,18 @@ describe.skipIf(!available)('bulkhead agent safety', () => {
       join(policies, 'broken.yaml'),
       'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: b, namespace: x}\nspec: {podSelector: {matchLabels: {pod: [a]}}}\n',
     );
-    const before = (await execFileAsync('nft', ['list', 'set', 'inet', table, 'in_port4'])).stdout;
+    const before = await allowances();
     const result = await runCli(agentOnceArgs());
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/broken\.yaml:4:\d+: error /);
     expect(result.stderr).toContain('the last good ruleset stays enforced');
-    expect((await execFileAsync('nft', ['list', 'set', 'inet', table, 'in_port4'])).stdout).toBe(before);
+    expect(await allowances()).toBe(before);
     expect(await probeOnce(pod('x', 'b'), pod('x', 'a'), 'tcp/81')).toBe(true);
   }, 60_000);
 
   it('--dry-run prints the ruleset and changes nothing', async () => {
     writePolicies(onlyBToA(80));
-    const before = (await execFileAsync('nft', ['list', 'set', 'inet', table, 'in_port4'])).stdout;
+    const before = await allowances();
     const result = await runCli([
       'agent',
       '--dry-run',
@@ -714,19 +737,19 @@ describe.skipIf(!available)('bulkhead agent safety', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`^table inet ${table}\\ndelete table inet ${table}\\n`));
     expect(result.stdout).toContain('ct state established,related accept');
-    expect((await execFileAsync('nft', ['list', 'set', 'inet', table, 'in_port4'])).stdout).toBe(before);
+    expect(await allowances()).toBe(before);
   }, 60_000);
 
   it('--fail-mode: closed keeps the last ruleset when Docker cannot be read, open removes the table', async () => {
     writePolicies(onlyBToA(81));
     await agentOnce();
     const missing = agentOnceArgs(policies, join(work, 'none.sock'));
-    const before = (await execFileAsync('nft', ['list', 'set', 'inet', table, 'in_port4'])).stdout;
+    const before = await allowances();
     const closed = await runCli([...missing, '--fail-mode', 'closed']);
     expect(closed.code).toBe(2);
     expect(closed.stderr).toContain('DOCKER_SOCKET_MISSING');
     expect(closed.stderr).toContain('--fail-mode closed: the last ruleset stays');
-    expect((await execFileAsync('nft', ['list', 'set', 'inet', table, 'in_port4'])).stdout).toBe(before);
+    expect(await allowances()).toBe(before);
     expect(await probeOnce(pod('y', 'a'), pod('x', 'a'), 'tcp/81')).toBe(false);
     const open = await runCli([...missing, '--fail-mode', 'open']);
     expect(open.code).toBe(2);

@@ -33,16 +33,21 @@ describe('renderTable', () => {
     ]);
     expect(text).toContain('    ct state established,related accept\n');
     expect(text).toContain(
-      '    ip saddr @managed4 ip saddr . ip daddr != @eg_any4 ip saddr . ip daddr . meta l4proto . th dport != @eg_port4 counter drop comment "egress not allowed"\n',
+      '    ip saddr @managed4 ip saddr . ip daddr != @eg_any4 ip saddr . ip daddr . meta l4proto . th dport != @eg_point4 ip saddr . ip daddr . meta l4proto . th dport != @eg_port4 counter drop comment "egress not allowed"\n',
     );
     expect(text).toContain(
-      '    ip6 daddr @managed6 ip6 saddr . ip6 daddr != @in_any6 ip6 saddr . ip6 daddr . meta l4proto . th dport != @in_port6 counter drop comment "ingress not allowed"\n',
+      '    ip6 daddr @managed6 ip6 saddr . ip6 daddr != @in_any6 ip6 saddr . ip6 daddr . meta l4proto . th dport != @in_point6 ip6 saddr . ip6 daddr . meta l4proto . th dport != @in_port6 counter drop comment "ingress not allowed"\n',
     );
     expect(text.match(/counter drop/g)).toHaveLength(4);
     expect(text).toContain('add element inet bulkhead managed4 { 10.1.0.0-10.1.0.255 }\n');
     expect(text).toContain('add element inet bulkhead managed6 { fd00::-fd00::ffff:ffff:ffff:ffff }\n');
     expect(text).toContain('add element inet bulkhead eg_any4 { 10.1.0.2 . 0.0.0.0-255.255.255.255 }\n');
-    expect(text).toContain('add element inet bulkhead in_port4 { 10.1.0.2 . 10.1.0.3 . 6 . 80 }\n');
+    // A single address, address and port is a point: the hash set, where deletes are cheap.
+    expect(text).toContain('add element inet bulkhead in_point4 { 10.1.0.2 . 10.1.0.3 . 6 . 80 }\n');
+    expect(text).toMatch(
+      /set in_point4 \{\n {4}type ipv4_addr \. ipv4_addr \. inet_proto \. inet_service\n {2}\}/,
+    );
+    expect(text).toMatch(/set in_port4 \{\n {4}type [^\n]*\n {4}flags interval\n/);
     expect(text).toContain('add element inet bulkhead in_port6 { fd00::2 . fd00::3 . 17 . 5000-5010 }\n');
     expect(text).not.toContain('add element inet bulkhead eg_port4');
   });
@@ -65,9 +70,9 @@ describe('renderDelta', () => {
       },
     });
     expect(renderDelta('t', before, after)).toBe(
-      'delete element inet t in_port4 { 10.1.0.2 . 10.1.0.3 . 6 . 80 }\n' +
+      'delete element inet t in_point4 { 10.1.0.2 . 10.1.0.3 . 6 . 80 }\n' +
         'delete element inet t in_port6 { fd00::2 . fd00::3 . 17 . 5000-5010 }\n' +
-        'add element inet t in_port4 { 10.1.0.4 . 10.1.0.3 . 6 . 80 }\n',
+        'add element inet t in_point4 { 10.1.0.4 . 10.1.0.3 . 6 . 80 }\n',
     );
     expect(renderDelta('t', before, before)).toBeUndefined();
   });

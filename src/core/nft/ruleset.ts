@@ -31,15 +31,28 @@ export function checkTableName(name: string): string | undefined {
 export const SET_NAMES = [
   'managed4',
   'eg_any4',
+  'eg_point4',
   'eg_port4',
   'in_any4',
+  'in_point4',
   'in_port4',
   'managed6',
   'eg_any6',
+  'eg_point6',
   'eg_port6',
   'in_any6',
+  'in_point6',
   'in_port6',
 ] as const;
+
+/**
+ * Port elements that are a single address, address and port go to the `*_point*` sets: hash sets, not the
+ * concatenated interval (pipapo) sets. Measured on kernel 6.18: deleting 101 such elements from a 10,202-element
+ * pipapo set took 2.1 s, from a hash set 10 ms — and container stops and starts are mostly such deletes.
+ */
+export function isHashSet(name: string): boolean {
+  return name.includes('_point');
+}
 export type SetName = (typeof SET_NAMES)[number];
 
 /**
@@ -51,13 +64,17 @@ export type PlanElements = ReadonlyMap<string, ReadonlySet<string>>;
 const SET_TYPES: Readonly<Record<SetName, string>> = {
   managed4: 'ipv4_addr',
   eg_any4: 'ipv4_addr . ipv4_addr',
+  eg_point4: 'ipv4_addr . ipv4_addr . inet_proto . inet_service',
   eg_port4: 'ipv4_addr . ipv4_addr . inet_proto . inet_service',
   in_any4: 'ipv4_addr . ipv4_addr',
+  in_point4: 'ipv4_addr . ipv4_addr . inet_proto . inet_service',
   in_port4: 'ipv4_addr . ipv4_addr . inet_proto . inet_service',
   managed6: 'ipv6_addr',
   eg_any6: 'ipv6_addr . ipv6_addr',
+  eg_point6: 'ipv6_addr . ipv6_addr . inet_proto . inet_service',
   eg_port6: 'ipv6_addr . ipv6_addr . inet_proto . inet_service',
   in_any6: 'ipv6_addr . ipv6_addr',
+  in_point6: 'ipv6_addr . ipv6_addr . inet_proto . inet_service',
   in_port6: 'ipv6_addr . ipv6_addr . inet_proto . inet_service',
 };
 
@@ -110,7 +127,10 @@ export function planElements(plan: EnforcementPlan): PlanElements {
   for (const i of splitFamilies(plan.managed)) add(isV6(i) ? 'managed6' : 'managed4', interval(i));
   const direction = (prefix: 'eg' | 'in', d: DirectionPlan): void => {
     for (const e of d.any) add(`${prefix}_any${isV6(e.src) ? 6 : 4}`, anyElement(e));
-    for (const e of d.ports) add(`${prefix}_port${isV6(e.src) ? 6 : 4}`, portElement(e));
+    for (const e of d.ports) {
+      const point = e.src.first === e.src.last && e.dst.first === e.dst.last && e.first === e.last;
+      add(`${prefix}_${point ? 'point' : 'port'}${isV6(e.src) ? 6 : 4}`, portElement(e));
+    }
   };
   direction('eg', plan.egress);
   direction('in', plan.ingress);
@@ -188,6 +208,7 @@ function limitSets(limits: readonly LimitPlan[]): string[] {
 function chain(limits: readonly LimitPlan[]): string[] {
   const check = (family: 'ip' | 'ip6', suffix: '4' | '6', prefix: 'eg' | 'in', side: 'saddr' | 'daddr') =>
     `    ${family} ${side} @managed${suffix} ${family} saddr . ${family} daddr != @${prefix}_any${suffix} ` +
+    `${family} saddr . ${family} daddr . meta l4proto . th dport != @${prefix}_point${suffix} ` +
     `${family} saddr . ${family} daddr . meta l4proto . th dport != @${prefix}_port${suffix} ` +
     `counter drop comment "${prefix === 'eg' ? 'egress' : 'ingress'} not allowed"`;
   return [
@@ -237,7 +258,12 @@ export function renderTable(
   const lines = [`table inet ${table}`, `delete table inet ${table}`, `table inet ${table} {`];
   for (const name of SET_NAMES) {
     // Every field of every set may be a range: a Compose project's subnet or an ipBlock is one element.
-    lines.push(`  set ${name} {`, `    type ${SET_TYPES[name]}`, '    flags interval', '  }');
+    lines.push(
+      `  set ${name} {`,
+      `    type ${SET_TYPES[name]}`,
+      ...(isHashSet(name) ? [] : ['    flags interval']),
+      '  }',
+    );
   }
   lines.push(...limitSets(limits), ...chain(limits), '}');
   for (const [name, set] of elements) lines.push(...addElements(table, name, set, 'add'));
@@ -276,10 +302,11 @@ export function renderDelta(table: string, before: PlanElements, after: PlanElem
   return `${[...deletes, ...adds].join('\n')}\n`;
 }
 
-/** How many elements `renderDelta(before, after)` would delete. */
+/** How many elements `renderDelta(before, after)` would delete from interval sets (hash-set deletes are cheap). */
 export function countDeletes(before: PlanElements, after: PlanElements): number {
   let deletes = 0;
   for (const [name, old] of before) {
+    if (isHashSet(name)) continue;
     const now = after.get(name);
     for (const element of old) if (now === undefined || !now.has(element)) deletes++;
   }
