@@ -29,6 +29,8 @@ export type DesiredInput =
       readonly cluster: Cluster;
       /** Docker network subnets: managed even where no container has an address yet. */
       readonly managed: AddressSet;
+      /** The ids of the running containers (to tell which Docker events can change anything). */
+      readonly running?: ReadonlySet<string>;
       /** Rendered warnings to log (never blocking). */
       readonly warnings?: string;
     }
@@ -85,6 +87,7 @@ export class Agent {
   private workloads: number | undefined;
   private lastOutcome: (ReconcileOutcome & { at: string; reason: string }) | undefined;
   private replaceWhole = false;
+  private running: ReadonlySet<string> = new Set();
 
   constructor(
     private readonly deps: AgentDeps,
@@ -153,6 +156,7 @@ export class Agent {
     if (!desired.ok) return this.inventoryUnreadable(desired.message, elapsed);
     if (desired.warnings !== undefined && desired.warnings !== '') this.deps.log(desired.warnings.trimEnd());
 
+    this.running = desired.running ?? this.running;
     const plan = this.compile(desired.cluster, desired.managed);
     const elements = planElements(plan);
     const count = [...elements.values()].reduce((sum, set) => sum + set.size, 0);
@@ -304,6 +308,13 @@ export class Agent {
     const revoked = cut.length;
     if (revoked > 0) this.deps.log(`revoked ${revoked} connection(s) no longer allowed`);
     return revoked;
+  }
+
+  /** Whether the last inventory read had this container running (an id or a unique prefix of one). */
+  isRunning(containerId: string): boolean {
+    if (this.running.has(containerId)) return true;
+    for (const id of this.running) if (id.startsWith(containerId)) return true;
+    return false;
   }
 
   /** The plan now enforced (for status and tests). */

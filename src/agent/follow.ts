@@ -7,9 +7,15 @@ import type { DockerEvent, DockerEventSource, DockerEventSubscription } from '..
 import type { NftMonitorHandle, RulesetChange } from '../host/nft-monitor.js';
 import type { Agent, ReconcileOutcome } from './agent.js';
 
-/** Docker events after which the set of running containers, their addresses or the networks may differ. */
-const CONTAINER_ACTIONS = new Set(['start', 'die', 'stop', 'kill', 'destroy', 'rename', 'pause', 'unpause']);
-const NETWORK_ACTIONS = new Set(['connect', 'disconnect', 'create', 'destroy']);
+/**
+ * Docker events after which the running containers, their addresses or the networks may differ. `kill`, `stop`
+ * and `destroy` are left out: a `die` comes with each. A network `connect` or `disconnect` counts only for a
+ * container that runs: `docker run` connects the container before it starts (its `start` follows), and a stopping
+ * one is disconnected after its `die` — reconciling on those would only delay the event that matters.
+ */
+const CONTAINER_ACTIONS = new Set(['start', 'die', 'rename', 'pause', 'unpause']);
+const NETWORK_ACTIONS = new Set(['create', 'destroy']);
+const ATTACH_ACTIONS = new Set(['connect', 'disconnect']);
 
 export interface FollowDeps {
   readonly agent: Agent;
@@ -123,7 +129,10 @@ export class Follower {
   private onDockerEvent(event: DockerEvent): void {
     const relevant =
       (event.type === 'container' && CONTAINER_ACTIONS.has(event.action)) ||
-      (event.type === 'network' && NETWORK_ACTIONS.has(event.action));
+      (event.type === 'network' && NETWORK_ACTIONS.has(event.action)) ||
+      (event.type === 'network' &&
+        ATTACH_ACTIONS.has(event.action) &&
+        (event.container === undefined || this.deps.agent.isRunning(event.container)));
     if (relevant)
       this.trigger(`docker ${event.type} ${event.action} ${event.actor.slice(0, 12)}`, event.timeNano);
   }

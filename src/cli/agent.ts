@@ -16,6 +16,7 @@ import {
 import { AddressSet, parseCidr } from '../core/model/address-set.js';
 import { checkTableName, DEFAULT_TABLE, renderUninstall } from '../core/nft/ruleset.js';
 import { DockerEngineClient, resolveDockerSocket } from '../docker/engine-client.js';
+import { CONTAINER_KIND } from '../docker/inventory.js';
 import { Conntrack } from '../host/conntrack.js';
 import { Nft } from '../host/nft.js';
 import { monitorRuleset, touchesTable } from '../host/nft-monitor.js';
@@ -97,7 +98,18 @@ export async function agent(options: AgentCliOptions, io: CliIo): Promise<number
     );
     const fresh = warnings !== lastWarnings ? warnings : '';
     lastWarnings = warnings;
-    return { ok: true, cluster: read.loaded.cluster, managed, ...(fresh !== '' ? { warnings: fresh } : {}) };
+    const running = new Set(
+      read.loaded.objects.flatMap((o) =>
+        o.kind === CONTAINER_KIND && typeof o.value['id'] === 'string' ? [o.value['id']] : [],
+      ),
+    );
+    return {
+      ok: true,
+      cluster: read.loaded.cluster,
+      managed,
+      running,
+      ...(fresh !== '' ? { warnings: fresh } : {}),
+    };
   };
 
   const engine = new Agent(

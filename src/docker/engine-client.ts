@@ -78,6 +78,8 @@ export interface DockerEvent {
   readonly action: string;
   /** The container or network id. */
   readonly actor: string;
+  /** For network connect and disconnect: the container's id (`Actor.Attributes.container`). */
+  readonly container?: string;
   /** When the daemon emitted it, in nanoseconds since the epoch (0 when absent). */
   readonly timeNano: bigint;
 }
@@ -157,7 +159,15 @@ function readEvent(line: string): DockerEvent | undefined {
   const action = json['Action'];
   if (typeof type !== 'string' || typeof action !== 'string' || typeof actor !== 'string') return undefined;
   const nano = json['timeNano'];
-  return { type, action, actor, timeNano: typeof nano === 'number' ? BigInt(nano) : 0n };
+  const attributes = isRecord(json['Actor']) ? json['Actor']['Attributes'] : undefined;
+  const container = isRecord(attributes) ? attributes['container'] : undefined;
+  return {
+    type,
+    action,
+    actor,
+    ...(typeof container === 'string' ? { container } : {}),
+    timeNano: typeof nano === 'number' ? BigInt(nano) : 0n,
+  };
 }
 
 /** The real Engine API client. */

@@ -33,10 +33,10 @@ describe('renderTable', () => {
     ]);
     expect(text).toContain('    ct state established,related accept\n');
     expect(text).toContain(
-      '    ip saddr @managed4 ip saddr . ip daddr != @eg_any4 ip saddr . ip daddr . meta l4proto . th dport != @eg_point4 ip saddr . ip daddr . meta l4proto . th dport != @eg_port4 counter drop comment "egress not allowed"\n',
+      '    ip saddr @managed4 ip saddr . ip daddr . meta l4proto . th dport != @eg_point4 ip saddr . ip daddr != @eg_any4 ip saddr . ip daddr . meta l4proto . th dport != @eg_port4 counter drop comment "egress not allowed"\n',
     );
     expect(text).toContain(
-      '    ip6 daddr @managed6 ip6 saddr . ip6 daddr != @in_any6 ip6 saddr . ip6 daddr . meta l4proto . th dport != @in_point6 ip6 saddr . ip6 daddr . meta l4proto . th dport != @in_port6 counter drop comment "ingress not allowed"\n',
+      '    ip6 daddr @managed6 ip6 saddr . ip6 daddr . meta l4proto . th dport != @in_point6 ip6 saddr . ip6 daddr != @in_any6 ip6 saddr . ip6 daddr . meta l4proto . th dport != @in_port6 counter drop comment "ingress not allowed"\n',
     );
     expect(text.match(/counter drop/g)).toHaveLength(4);
     expect(text).toContain('add element inet bulkhead managed4 { 10.1.0.0-10.1.0.255 }\n');

@@ -206,9 +206,12 @@ function limitSets(limits: readonly LimitPlan[]): string[] {
 }
 
 function chain(limits: readonly LimitPlan[]): string[] {
+  // The conditions of a rule are evaluated left to right and the first false one ends it, so an allowed packet
+  // stops at the first set that holds it: the hash lookup (points) goes first, the interval lookups after.
   const check = (family: 'ip' | 'ip6', suffix: '4' | '6', prefix: 'eg' | 'in', side: 'saddr' | 'daddr') =>
-    `    ${family} ${side} @managed${suffix} ${family} saddr . ${family} daddr != @${prefix}_any${suffix} ` +
+    `    ${family} ${side} @managed${suffix} ` +
     `${family} saddr . ${family} daddr . meta l4proto . th dport != @${prefix}_point${suffix} ` +
+    `${family} saddr . ${family} daddr != @${prefix}_any${suffix} ` +
     `${family} saddr . ${family} daddr . meta l4proto . th dport != @${prefix}_port${suffix} ` +
     `counter drop comment "${prefix === 'eg' ? 'egress' : 'ingress'} not allowed"`;
   return [
