@@ -5,7 +5,7 @@ import { interpolate } from './interpolate.js';
 import { isComposeFile, loadCompose, normalizeProjectName } from './load-compose.js';
 import { parseLongPort, parseShortPort, parseShortVolume, parsePortsLabel } from './syntax.js';
 import { runCli } from '../../test/run-cli.js';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -262,35 +262,39 @@ describe('loadCompose', () => {
 describe('Docker network segmentation through reach', () => {
   it('lets services talk only over a shared network, and outside only to published ports', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bh-compose-'));
-    mkdirSync(join(dir, 'shop'));
-    writeFileSync(
-      join(dir, 'shop', 'compose.yaml'),
-      [
-        'services:',
-        '  web:',
-        '    ports: ["8080:80"]',
-        '    networks: [front]',
-        '  api:',
-        '    networks: [front, back]',
-        '  db:',
-        '    networks: [back]',
-        '  batch:',
-        '    networks: [internal]',
-        'networks:',
-        '  front:',
-        '  back:',
-        '  internal: {internal: true}',
-        '',
-      ].join('\n'),
-    );
-    const result = await runCli(['reach', dir]);
-    expect(result.code, result.stderr).toBe(0);
-    const lines = result.stdout.trimEnd().split('\n');
-    expect(lines).toContain('shop/web[ComposeService] => shop/api[ComposeService] : All Connections');
-    expect(lines).toContain('shop/api[ComposeService] => shop/db[ComposeService] : All Connections');
-    expect(lines).toContain('0.0.0.0-255.255.255.255[External] => shop/web[ComposeService] : TCP 80');
-    expect(lines.filter((l) => l.includes('=> shop/db') && !l.startsWith('shop/api'))).toEqual([]);
-    expect(lines.filter((l) => l.includes('shop/batch'))).toEqual([]);
-    expect(lines.some((l) => l.startsWith('shop/web[ComposeService] => shop/db'))).toBe(false);
+    try {
+      mkdirSync(join(dir, 'shop'));
+      writeFileSync(
+        join(dir, 'shop', 'compose.yaml'),
+        [
+          'services:',
+          '  web:',
+          '    ports: ["8080:80"]',
+          '    networks: [front]',
+          '  api:',
+          '    networks: [front, back]',
+          '  db:',
+          '    networks: [back]',
+          '  batch:',
+          '    networks: [internal]',
+          'networks:',
+          '  front:',
+          '  back:',
+          '  internal: {internal: true}',
+          '',
+        ].join('\n'),
+      );
+      const result = await runCli(['reach', dir]);
+      expect(result.code, result.stderr).toBe(0);
+      const lines = result.stdout.trimEnd().split('\n');
+      expect(lines).toContain('shop/web[ComposeService] => shop/api[ComposeService] : All Connections');
+      expect(lines).toContain('shop/api[ComposeService] => shop/db[ComposeService] : All Connections');
+      expect(lines).toContain('0.0.0.0-255.255.255.255[External] => shop/web[ComposeService] : TCP 80');
+      expect(lines.filter((l) => l.includes('=> shop/db') && !l.startsWith('shop/api'))).toEqual([]);
+      expect(lines.filter((l) => l.includes('shop/batch'))).toEqual([]);
+      expect(lines.some((l) => l.startsWith('shop/web[ComposeService] => shop/db'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

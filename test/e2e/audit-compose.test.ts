@@ -1,9 +1,9 @@
 // End-to-end: `bulkhead audit DIR --format json` on a Compose project, with exact line:column locations.
 
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../run-cli.js';
 
 interface AuditJson {
@@ -37,8 +37,15 @@ const COMPOSE = [
   '',
 ].join('\n');
 
+/** The project directories this file made, removed at the end. */
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
 function project(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'bh-audit-compose-'));
+  made.push(dir);
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(join(dir, name, '..'), { recursive: true });
     writeFileSync(join(dir, name), text);
