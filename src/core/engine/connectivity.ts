@@ -826,34 +826,14 @@ class Builder {
     const allowed = new Int32Array(nodes);
     const passed = new Int32Array(nodes);
     // Segmentation: what a policy denies is decided for every later tier; what it passes is shielded only from
-    // that policy's own later rules, and the written admin policies still see it.
-    for (const policy of selected.segmentation) {
-      const shielded = new Int32Array(nodes);
-      for (const rule of policy[direction]!) {
-        this.visitRule(rule, direction, workload, nodes, (n, ports) => {
-          const fresh = t.subtract(t.subtract(ports, decided[n]!), shielded[n]!);
-          if (fresh === NONE) return;
-          if (rule.action === 'pass') shielded[n] = t.union(shielded[n]!, fresh);
-          else {
-            decided[n] = t.union(decided[n]!, fresh);
-            if (rule.action === 'allow') allowed[n] = t.union(allowed[n]!, fresh);
-          }
-        });
-      }
-    }
-    for (const policy of selected.admin) {
-      for (const rule of policy[direction]!) {
-        this.visitRule(rule, direction, workload, nodes, (n, ports) => {
-          const fresh = t.subtract(t.subtract(ports, decided[n]!), passed[n]!);
-          if (fresh === NONE) return;
-          if (rule.action === 'pass') passed[n] = t.union(passed[n]!, fresh);
-          else {
-            decided[n] = t.union(decided[n]!, fresh);
-            if (rule.action === 'allow') allowed[n] = t.union(allowed[n]!, fresh);
-          }
-        });
-      }
-    }
+    // that policy's own later rules (a pass set of its own), and the written admin policies still see it.
+    for (const policy of selected.segmentation)
+      this.firstMatch([policy], direction, workload, nodes, {
+        decided,
+        allowed,
+        passed: new Int32Array(nodes),
+      });
+    this.firstMatch(selected.admin, direction, workload, nodes, { decided, allowed, passed });
     // What the admin tier did not decide goes to NetworkPolicy, or, for a pod no NetworkPolicy isolates, to the
     // baseline tier: first matching rule, and what no rule matches is allowed.
     const later = new Int32Array(nodes);
@@ -881,6 +861,35 @@ class Builder {
     }
     for (let n = 0; n < nodes; n++) {
       row[n] = t.union(allowed[n]!, t.intersect(t.subtract(ALL, decided[n]!), later[n]!));
+    }
+  }
+
+  /**
+   * First-match evaluation of `policies` in order: per node, the ports a rule matches that no earlier rule decided
+   * or passed get its verdict — Allow and Deny into `decided` (Allow also into `allowed`), Pass into `passed`,
+   * which shields them from every later rule that shares that set.
+   */
+  private firstMatch(
+    policies: readonly EnginePolicy[],
+    direction: Direction,
+    workload: Workload,
+    nodes: number,
+    into: { readonly decided: Int32Array; readonly allowed: Int32Array; readonly passed: Int32Array },
+  ): void {
+    const t = this.table;
+    const { decided, allowed, passed } = into;
+    for (const policy of policies) {
+      for (const rule of policy[direction]!) {
+        this.visitRule(rule, direction, workload, nodes, (n, ports) => {
+          const fresh = t.subtract(t.subtract(ports, decided[n]!), passed[n]!);
+          if (fresh === ConnTable.NONE_ID) return;
+          if (rule.action === 'pass') passed[n] = t.union(passed[n]!, fresh);
+          else {
+            decided[n] = t.union(decided[n]!, fresh);
+            if (rule.action === 'allow') allowed[n] = t.union(allowed[n]!, fresh);
+          }
+        });
+      }
     }
   }
 
