@@ -15,7 +15,11 @@ import {
 } from '../agent/state-file.js';
 import { AddressSet, parseCidr } from '../core/model/address-set.js';
 import { checkTableName, DEFAULT_TABLE, renderUninstall } from '../core/nft/ruleset.js';
-import { DockerEngineClient, resolveDockerSocket } from '../docker/engine-client.js';
+import {
+  DockerEngineClient,
+  resolveDockerSocket,
+  type DockerInventorySource,
+} from '../docker/engine-client.js';
 import { CONTAINER_KIND } from '../docker/inventory.js';
 import { Conntrack } from '../host/conntrack.js';
 import { Nft } from '../host/nft.js';
@@ -71,7 +75,16 @@ export async function agent(options: AgentCliOptions, io: CliIo): Promise<number
 
   let lastWarnings = '';
   const readDesired = async (): Promise<DesiredInput> => {
-    const read = await loadDockerInput([policies], io, { verbose: false }, docker);
+    // One read of the networks serves the mapping and the managed subnets: not a second request, and not a second
+    // answer that could differ from the one the containers were mapped with.
+    let networksRead: ReturnType<DockerEngineClient['listNetworks']> | undefined;
+    const source: DockerInventorySource = {
+      where: docker.where,
+      listContainers: () => docker.listContainers(),
+      inspectContainer: (id) => docker.inspectContainer(id),
+      listNetworks: () => (networksRead ??= docker.listNetworks()),
+    };
+    const read = await loadDockerInput([policies], io, { verbose: false }, source);
     if (!read.ok) return { ok: false, kind: 'inventory', message: renderDockerError(read.error).trim() };
     if (read.input.failed)
       return {
@@ -82,7 +95,7 @@ export async function agent(options: AgentCliOptions, io: CliIo): Promise<number
           read.input.sources,
         ).trimEnd(),
       };
-    const networks = await docker.listNetworks();
+    const networks = await source.listNetworks();
     if (!networks.ok)
       return { ok: false, kind: 'inventory', message: renderDockerError(networks.error).trim() };
     let managed = AddressSet.EMPTY;
