@@ -11,9 +11,9 @@ import { loadDockerInput } from '../../src/cli/docker-input.js';
 import { formatAddress } from '../../src/core/model/address-set.js';
 import { DockerEngineClient } from '../../src/docker/engine-client.js';
 import { runCli } from '../run-cli.js';
+import { docker, socket } from './docker/fixture.js';
 
 const run = promisify(execFile);
-const socket = process.env['BULKHEAD_TEST_DOCKER_SOCKET'];
 
 function dockerAvailable(): boolean {
   if (socket !== undefined && socket !== '') return true;
@@ -29,15 +29,6 @@ const net1 = `${prefix}net1`;
 const net2 = `${prefix}net2`;
 const names = { a: `${prefix}a`, b: `${prefix}b`, c: `${prefix}c` };
 const id = (name: string): string => `shop/${name}[Container]`;
-
-/** The docker CLI against the test daemon; arguments only, never a shell string. */
-async function docker(...args: string[]): Promise<string> {
-  const { stdout } = await run('docker', args, {
-    env: { ...process.env, DOCKER_HOST: `unix://${socket}` },
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  return stdout.trim();
-}
 
 describe.skipIf(!dockerAvailable())('reach --docker on a real Docker daemon', () => {
   let work = '';
