@@ -161,26 +161,14 @@ export class Agent {
     const elements = planElements(plan);
     const count = [...elements.values()].reduce((sum, set) => sum + set.size, 0);
     const workloads = desired.cluster.workloads.length;
-    let transaction: 'full' | 'delta';
-    let removedSomething: boolean;
     const shape = planShape(plan);
     const current = this.current;
     const newShape = current === undefined || shape !== this.currentShape;
-    if (newShape || replacingIsCheaper(countDeletes(current, elements), count)) {
-      // The first apply of this process replaces the whole table in one transaction: a restarted agent never
-      // opens a window, and whatever the table held before (an older ruleset, edits by others) is gone. A new
-      // shape is checked with `nft -c` first; a replacement of the same shape only differs in elements, and the
-      // kernel takes a transaction whole or not at all, so it is not checked twice.
-      const ruleset = renderTable(this.options.table, elements, plan.limits);
-      if (newShape) {
-        const checked = await this.deps.nft.check(ruleset);
-        if (!checked.ok) return { status: 'failed', message: checked.error.message, durationMs: elapsed() };
-      }
-      const applied = await this.deps.nft.apply(ruleset);
-      if (!applied.ok) return { status: 'failed', message: applied.error.message, durationMs: elapsed() };
-      transaction = 'full';
-      removedSomething = true;
-    } else {
+    let transaction: 'full' | 'delta' =
+      newShape || replacingIsCheaper(countDeletes(current, elements), count) ? 'full' : 'delta';
+    let removedSomething = true;
+    let refused = false;
+    if (transaction === 'delta' && current !== undefined) {
       const delta = renderDelta(this.options.table, current, elements);
       if (delta === undefined) {
         this.currentPlan = plan;
@@ -194,14 +182,26 @@ export class Agent {
         };
       }
       const applied = await this.deps.nft.apply(delta);
-      if (!applied.ok) {
-        // The table is not what we believe (edited or removed by someone): replace it whole.
-        this.current = undefined;
+      if (applied.ok) removedSomething = delta.includes('delete element');
+      else {
+        // The table is not what we believe (edited or removed by someone): replace it whole, with this same plan.
         this.deps.log(`element update refused (${applied.error.message}); replacing the whole table`);
-        return this.reconcileOnce(started);
+        transaction = 'full';
+        refused = true;
       }
-      transaction = 'delta';
-      removedSomething = delta.includes('delete element');
+    }
+    if (transaction === 'full') {
+      // The first apply of this process replaces the whole table in one transaction: a restarted agent never
+      // opens a window, and whatever the table held before (an older ruleset, edits by others) is gone. A new
+      // shape, or a table that refused an update, is checked with `nft -c` first; a replacement of the same shape
+      // only differs in elements, and the kernel takes a transaction whole or not at all, so it is not checked twice.
+      const ruleset = renderTable(this.options.table, elements, plan.limits);
+      if (newShape || refused) {
+        const checked = await this.deps.nft.check(ruleset);
+        if (!checked.ok) return { status: 'failed', message: checked.error.message, durationMs: elapsed() };
+      }
+      const applied = await this.deps.nft.apply(ruleset);
+      if (!applied.ok) return { status: 'failed', message: applied.error.message, durationMs: elapsed() };
     }
     const now = this.deps.now().toISOString();
     this.current = elements;
