@@ -88,10 +88,11 @@ export function compilePlan(model: Connectivity, options: PlanOptions = {}): Enf
   const diagnostics: Diagnostic[] = [];
   const owners = addressOwners(model, diagnostics);
   const subjects = subjectsByClass(model, owners);
+  const owned = AddressSet.of([...owners.keys()].map(point));
   const rows = model.rowsForClassLoops();
   const plan = (direction: Direction): DirectionPlan => {
     const externals = direction === 'egress' ? model.destinationExternals : model.sourceExternals;
-    const atoms = peerAtoms(owners, externals, model.classCount);
+    const atoms = peerAtoms(owners, owned, externals, model.classCount);
     const directionRows = direction === 'egress' ? rows.egress : rows.ingress;
     // Subjects are gathered per peer interval and port piece before any element is made, so that neighbouring
     // subjects allowed the same thing (the members of a namespace open to the same monitoring pod on 8080, say)
@@ -134,8 +135,7 @@ export function compilePlan(model: Connectivity, options: PlanOptions = {}): Enf
     }
     return out;
   };
-  let managed = options.managed ?? AddressSet.EMPTY;
-  for (const [address] of owners) managed = managed.union(AddressSet.single(address));
+  const managed = (options.managed ?? AddressSet.EMPTY).union(owned);
   const limits = compileLimits(model, options.policies ?? []);
   return {
     managed,
@@ -235,14 +235,14 @@ interface Atoms {
 
 function peerAtoms(
   owners: ReadonlyMap<bigint, number>,
+  owned: AddressSet,
   externals: readonly ExternalRange[],
   classCount: number,
 ): Atoms {
   const items: { interval: AddressInterval; column: number }[] = [];
   for (const [address, cls] of owners) items.push({ interval: point(address), column: cls });
-  const workloadAddresses = AddressSet.of([...owners.keys()].map(point));
   externals.forEach((range, index) => {
-    const outside = AddressSet.of([{ first: range.first, last: range.last }]).subtract(workloadAddresses);
+    const outside = AddressSet.of([{ first: range.first, last: range.last }]).subtract(owned);
     for (const interval of splitFamilies(outside)) items.push({ interval, column: classCount + index });
   });
   items.sort((a, b) =>
