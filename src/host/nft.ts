@@ -63,27 +63,27 @@ export class Nft {
 
   /** Whether `inet <table>` exists. */
   async hasTable(table: string): Promise<NftResult<boolean>> {
-    const result = await this.run(this.program, ['list', 'tables', 'inet']);
-    if (result.spawnError !== undefined) return notFound(result.spawnError);
-    if (result.code !== 0)
-      return {
-        ok: false,
-        error: { code: 'NFT_FAILED', message: `nft list tables: ${firstLines(result.stderr)}` },
-      };
+    const listed = await this.list(['tables', 'inet']);
+    if (!listed.ok) return listed;
     return {
       ok: true,
-      value: result.stdout.split('\n').some((line) => line.trim() === `table inet ${table}`),
+      value: listed.value.split('\n').some((line) => line.trim() === `table inet ${table}`),
     };
   }
 
   /** The rules of our chain with their counters (`nft list chain`: sets by name, without their elements). */
-  async listChain(table: string, chain: string): Promise<NftResult<string>> {
-    const result = await this.run(this.program, ['list', 'chain', 'inet', table, chain]);
+  listChain(table: string, chain: string): Promise<NftResult<string>> {
+    return this.list(['chain', 'inet', table, chain]);
+  }
+
+  /** `nft list ARGS...`: its output, or why there is none. */
+  private async list(args: readonly string[]): Promise<NftResult<string>> {
+    const result = await this.run(this.program, ['list', ...args]);
     if (result.spawnError !== undefined) return notFound(result.spawnError);
     if (result.code !== 0)
       return {
         ok: false,
-        error: { code: 'NFT_FAILED', message: `nft list chain: ${firstLines(result.stderr)}` },
+        error: { code: 'NFT_FAILED', message: `nft list ${args[0]}: ${firstLines(result.stderr)}` },
       };
     return { ok: true, value: result.stdout };
   }
