@@ -5,7 +5,12 @@
 import { generateCluster, type Manifest, type ManifestList } from '../generate-cluster.js';
 import { loadCluster } from '../../src/k8s/load-cluster.js';
 import { Connectivity } from '../../src/core/engine/connectivity.js';
-import { formatAddress, V6_OFFSET, type AddressInterval } from '../../src/core/model/address-set.js';
+import {
+  AddressSet,
+  formatAddress,
+  V6_OFFSET,
+  type AddressInterval,
+} from '../../src/core/model/address-set.js';
 import type { Cluster, Workload } from '../../src/core/model/cluster.js';
 import {
   compilePlan,
@@ -15,6 +20,7 @@ import {
   type PortElement,
 } from '../../src/core/nft/plan.js';
 import { PlanLookup } from '../../src/core/nft/plan-lookup.js';
+import { stablePlan } from '../../src/core/nft/stable-plan.js';
 import {
   planElements,
   renderDelta,
@@ -43,6 +49,8 @@ const SERVER_ID = `${PROBE_NAMESPACE}/bench-server[Pod]`;
 /** Workload addresses are handed out in order from 10.100.0.1, as Docker does on one network. */
 const ADDRESS_BASE = (10n << 24n) | (100n << 16n);
 const ADDRESS_LIMIT = ADDRESS_BASE + 65_534n;
+/** The workloads' network, managed as the agent manages a Docker network's subnet. */
+const BENCH_SUBNET = AddressSet.of([{ first: ADDRESS_BASE, last: ADDRESS_BASE + 65_535n }]);
 
 export interface ClusterSize {
   readonly workloads: number;
@@ -165,7 +173,7 @@ export function buildBenchCluster(size: ClusterSize): BenchCluster {
   const model = Connectivity.build(cluster, { ipBlockPods: 'match' });
   const build = seconds(started);
   started = performance.now();
-  const plan = compilePlan(model);
+  const plan = compilePlan(model, { managed: BENCH_SUBNET });
   const compile = seconds(started);
   started = performance.now();
   const elements = planElements(plan);
@@ -323,9 +331,14 @@ export interface ContainerChange {
   readonly removed: number;
   /** Engine build + plan + elements + delta for the changed cluster, from scratch (the compiler is not incremental). */
   readonly recomputeSeconds: number;
-  /** `renderDelta` transactions: the start (without → with the container) and the stop (back). */
+  /**
+   * `renderDelta` transactions as the agent makes them: the start (without → with the container), the stop (its
+   * address dropped as dead, the ranges kept), and then the same container starting and stopping again.
+   */
   readonly start: string;
   readonly stop: string;
+  readonly restart: string;
+  readonly stopAgain: string;
 }
 
 /**
@@ -352,11 +365,21 @@ export function containerStart(bench: BenchCluster): ContainerChange {
   };
   const changed: Cluster = { ...cluster, workloads: [...cluster.workloads, joined] };
   const changedModel = Connectivity.build(changed, { ipBlockPods: 'match' });
-  const after = planElements(compilePlan(changedModel));
+  // As the agent does it: what the kernel holds next comes from what it holds now (src/core/nft/stable-plan.ts).
+  const startedPlan = stablePlan(bench.plan, compilePlan(changedModel, { managed: BENCH_SUBNET }));
+  const after = planElements(startedPlan);
   const start = renderDelta(BULKHEAD_TABLE, bench.elements, after);
   const recomputeSeconds = seconds(started);
-  const stop = renderDelta(BULKHEAD_TABLE, after, bench.elements);
-  if (start === undefined || stop === undefined) throw new Error('the container start changed no element');
+  const stoppedPlan = stablePlan(startedPlan, bench.plan);
+  const stopped = planElements(stoppedPlan);
+  const stop = renderDelta(BULKHEAD_TABLE, after, stopped);
+  // Started again (same address) and stopped again: the kernel must come back to the stopped state, so that the
+  // pairs can repeat.
+  const again = planElements(stablePlan(stoppedPlan, startedPlan));
+  const restart = renderDelta(BULKHEAD_TABLE, stopped, again);
+  const stopAgain = renderDelta(BULKHEAD_TABLE, again, stopped);
+  if (start === undefined || stop === undefined || restart === undefined || stopAgain === undefined)
+    throw new Error('the container start changed no element');
   let added = 0;
   let removed = 0;
   for (const name of SET_NAMES) {
@@ -374,6 +397,8 @@ export function containerStart(bench: BenchCluster): ContainerChange {
     recomputeSeconds,
     start,
     stop,
+    restart,
+    stopAgain,
   };
 }
 

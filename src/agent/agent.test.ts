@@ -38,7 +38,12 @@ function desired(containers: DockerContainer[], policies = DENY_TO_B): DesiredIn
       { id: 'n', name: 'net', driver: 'bridge', internal: false, labels: {}, subnets: ['10.1.0.0/24'] },
     ]),
   ]);
-  return { ok: true, cluster: loaded.cluster, managed: parseCidr('10.1.0.0/24')!.set };
+  return {
+    ok: true,
+    cluster: loaded.cluster,
+    managed: parseCidr('10.1.0.0/24')!.set,
+    running: new Set(containers.map((c) => c.id)),
+  };
 }
 
 interface Harness {
@@ -48,6 +53,7 @@ interface Harness {
   deleted: TrackedConnection[][];
   logs: string[];
   input: { next: DesiredInput };
+  excluded: string[][];
   tracked: { list: TrackedConnection[] };
   nftFails: { apply: boolean };
   tableInKernel: { value: boolean };
@@ -60,13 +66,17 @@ function harness(first: DesiredInput, failMode: FailMode = 'closed'): Harness {
     deleted: [] as TrackedConnection[][],
     logs: [] as string[],
     input: { next: first },
+    excluded: [] as string[][],
     tracked: { list: [] as TrackedConnection[] },
     nftFails: { apply: false },
     tableInKernel: { value: false },
   };
   const agent = new Agent(
     {
-      readDesired: async () => h.input.next,
+      readDesired: async ({ exclude }) => {
+        h.excluded.push([...exclude]);
+        return h.input.next;
+      },
       nft: {
         check: async (ruleset) => {
           h.checked.push(ruleset);
@@ -227,8 +237,59 @@ describe('Agent.reconcile', () => {
     );
     const h = harness(desired([A, B, ...many]));
     await h.agent.reconcile('start');
-    h.input.next = desired([A, B]);
-    expect(await h.agent.reconcile('containers stopped')).toMatchObject({ transaction: 'full' });
+    // Isolating the 12 takes their 24 any-elements (interval sets) away.
+    h.input.next = desired(
+      [A, B, ...many],
+      `${DENY_TO_B}---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: m, namespace: shop}
+spec: {podSelector: {matchLabels: {app: m}}, policyTypes: [Ingress, Egress]}
+`,
+    );
+    expect(await h.agent.reconcile('policy files changed')).toMatchObject({ transaction: 'full' });
+  });
+
+  it('stops a container next to others of its kind by dropping its address, without deleting any element', async () => {
+    const neighbours = [2, 3, 4].map((i) => container(`s${i}`, `10.1.0.${100 + i}`, { app: 'b' }));
+    const h = harness(desired([A, ...neighbours]));
+    await h.agent.reconcile('start');
+    expect(h.applied[0]).toContain(
+      'add element inet t in_port4 { 10.1.0.2 . 10.1.0.102-10.1.0.104 . 6 . 80 }',
+    );
+    const s4 = parseAddress('10.1.0.104')!;
+    const a = parseAddress('10.1.0.2')!;
+    h.tracked.list = [
+      { protocol: 6, src: a, dst: s4, sport: 40000, dport: 80, replySrc: s4, replySport: 80 },
+    ];
+    h.input.next = desired([A, ...neighbours.slice(0, 2)]);
+    const stopped = await h.agent.reconcile('docker container die s4');
+    expect(stopped).toMatchObject({ status: 'applied', transaction: 'delta', revoked: 1 });
+    expect(h.applied[1]).toBe('add element inet t dead4 { 10.1.0.104 }\n');
+    // It starts again with the same address: the range still holds it, so it is no longer dropped.
+    h.input.next = desired([A, ...neighbours]);
+    await h.agent.reconcile('docker container start s4');
+    expect(h.applied[2]).toBe('delete element inet t dead4 { 10.1.0.104 }\n');
+  });
+
+  it('leaves out a container Docker reported dead, until the listing no longer shows it or it starts again', async () => {
+    const h = harness(desired([A, B]));
+    await h.agent.reconcile('start');
+    expect(h.agent.isRunning('b-id')).toBe(true);
+    h.agent.containerDied('b-id');
+    expect(h.agent.isRunning('b-id')).toBe(false);
+    // Docker still lists b as running right after its die: it is excluded from that read.
+    await h.agent.reconcile('docker container die b');
+    expect(h.excluded.at(-1)).toEqual(['b-id']);
+    h.agent.containerStarted('b-id');
+    await h.agent.reconcile('docker container start b');
+    expect(h.excluded.at(-1)).toEqual([]);
+    expect(h.agent.isRunning('b')).toBe(true);
+    h.agent.containerDied('b-id');
+    h.input.next = desired([A]);
+    await h.agent.reconcile('docker container die b');
+    await h.agent.reconcile('resync');
+    expect(h.excluded.at(-1)).toEqual([]);
   });
 
   it('previews the ruleset without applying it', async () => {

@@ -8,6 +8,7 @@ import { AddressSet } from '../core/model/address-set.js';
 import { Connectivity } from '../core/engine/connectivity.js';
 import { compilePlan, type EnforcementPlan } from '../core/nft/plan.js';
 import { PlanLookup } from '../core/nft/plan-lookup.js';
+import { stablePlan } from '../core/nft/stable-plan.js';
 import {
   planElements,
   planShape,
@@ -29,7 +30,10 @@ export type DesiredInput =
       readonly cluster: Cluster;
       /** Docker network subnets: managed even where no container has an address yet. */
       readonly managed: AddressSet;
-      /** The ids of the running containers (to tell which Docker events can change anything). */
+      /**
+       * The ids of the containers Docker lists as running, excluded ones included (to tell which Docker events can
+       * change anything, and when an excluded container is gone from the listing).
+       */
       readonly running?: ReadonlySet<string>;
       /** Rendered warnings to log (never blocking). */
       readonly warnings?: string;
@@ -39,8 +43,16 @@ export type DesiredInput =
   /** The Docker inventory could not be read: --fail-mode decides. */
   | { readonly ok: false; readonly kind: 'inventory'; readonly message: string };
 
+export interface ReadOptions {
+  /**
+   * Containers Docker reported dead since they last started: left out even when the listing still shows them
+   * running (Docker 20.10 sends `die` before its container list says so, and releases the addresses after).
+   */
+  readonly exclude: ReadonlySet<string>;
+}
+
 export interface AgentDeps {
-  readonly readDesired: () => Promise<DesiredInput>;
+  readonly readDesired: (options: ReadOptions) => Promise<DesiredInput>;
   readonly nft: Pick<Nft, 'check' | 'apply' | 'hasTable'>;
   readonly conntrack: Pick<Conntrack, 'list' | 'delete'>;
   readonly log: (line: string) => void;
@@ -62,7 +74,13 @@ export interface ReconcileOutcome {
   readonly workloads?: number;
   readonly elements?: number;
   readonly durationMs: number;
+  /** When the kernel started enforcing the result (ms since the epoch), before connections were revoked. */
+  readonly enforcedAtMs?: number;
+  /** Where the time went (ms): reading the inventory and policies, compiling, nft, conntrack. */
+  readonly stagesMs?: Readonly<Partial<Record<ReconcileStage, number>>>;
 }
+
+export type ReconcileStage = 'read' | 'compile' | 'apply' | 'revoke';
 
 export interface AgentState {
   readonly table: string;
@@ -82,12 +100,15 @@ export class Agent {
   /** The shape (flood limits) of what the kernel holds: a different one needs the whole table replaced. */
   private currentShape = '';
   private currentPlan: EnforcementPlan | undefined;
+  /** What the kernel holds: the desired plan, or one that decides the same with fewer deletes (stable-plan.ts). */
+  private kernelPlan: EnforcementPlan | undefined;
   private enforcingSince: string | undefined;
   private appliedAt: string | undefined;
   private workloads: number | undefined;
   private lastOutcome: (ReconcileOutcome & { at: string; reason: string }) | undefined;
   private replaceWhole = false;
   private running: ReadonlySet<string> = new Set();
+  private readonly died = new Set<string>();
 
   constructor(
     private readonly deps: AgentDeps,
@@ -126,7 +147,7 @@ export class Agent {
   async preview(): Promise<
     { ok: true; ruleset: string; plan: EnforcementPlan } | { ok: false; message: string }
   > {
-    const desired = await this.deps.readDesired();
+    const desired = await this.deps.readDesired({ exclude: this.died });
     if (!desired.ok) return { ok: false, message: desired.message };
     const plan = this.compile(desired.cluster, desired.managed);
     return { ok: true, ruleset: renderTable(this.options.table, planElements(plan), plan.limits), plan };
@@ -136,7 +157,12 @@ export class Agent {
     const started = performance.now();
     const outcome = await this.reconcileOnce(started);
     this.lastOutcome = { ...outcome, at: this.deps.now().toISOString(), reason };
-    this.deps.log(`${reason}: ${outcome.message} (${outcome.durationMs.toFixed(1)} ms)`);
+    const stages = Object.entries(outcome.stagesMs ?? {})
+      .map(([stage, ms]) => `${stage} ${ms.toFixed(1)}`)
+      .join(', ');
+    this.deps.log(
+      `${reason}: ${outcome.message} (${outcome.durationMs.toFixed(1)} ms${stages !== '' ? `: ${stages}` : ''})`,
+    );
     return outcome;
   }
 
@@ -146,7 +172,15 @@ export class Agent {
       this.replaceWhole = false;
       this.current = undefined;
     }
-    const desired = await this.deps.readDesired();
+    const stagesMs: Partial<Record<ReconcileStage, number>> = {};
+    let mark = started;
+    const stage = (name: ReconcileStage): void => {
+      const now = performance.now();
+      stagesMs[name] = (stagesMs[name] ?? 0) + (now - mark);
+      mark = now;
+    };
+    const desired = await this.deps.readDesired({ exclude: new Set(this.died) });
+    stage('read');
     if (!desired.ok && desired.kind === 'policy')
       return {
         status: 'kept',
@@ -156,33 +190,47 @@ export class Agent {
     if (!desired.ok) return this.inventoryUnreadable(desired.message, elapsed);
     if (desired.warnings !== undefined && desired.warnings !== '') this.deps.log(desired.warnings.trimEnd());
 
-    this.running = desired.running ?? this.running;
+    if (desired.running !== undefined) {
+      this.running = desired.running;
+      // Once the listing no longer shows a dead container, it needs no excluding.
+      for (const id of this.died) if (!desired.running.has(id)) this.died.delete(id);
+    }
     const plan = this.compile(desired.cluster, desired.managed);
-    const elements = planElements(plan);
-    const count = [...elements.values()].reduce((sum, set) => sum + set.size, 0);
     const workloads = desired.cluster.workloads.length;
     const shape = planShape(plan);
     const current = this.current;
-    const newShape = current === undefined || shape !== this.currentShape;
+    const held = this.kernelPlan;
+    const newShape = current === undefined || held === undefined || shape !== this.currentShape;
+    // Container starts and stops next to others keep the ranges the kernel holds (adds only, see stable-plan.ts);
+    // a whole replacement writes the desired plan as it is.
+    let target = newShape ? plan : stablePlan(held, plan);
+    let elements = planElements(target);
     let transaction: 'full' | 'delta' =
-      newShape || replacingIsCheaper(countDeletes(current, elements), count) ? 'full' : 'delta';
+      newShape || replacingIsCheaper(countDeletes(current, elements), size(elements)) ? 'full' : 'delta';
+    stage('compile');
     let removedSomething = true;
     let refused = false;
     if (transaction === 'delta' && current !== undefined) {
       const delta = renderDelta(this.options.table, current, elements);
+      stage('compile');
       if (delta === undefined) {
         this.currentPlan = plan;
+        this.kernelPlan = target;
         this.workloads = workloads;
         return {
           status: 'unchanged',
           message: 'nothing to change',
           workloads,
-          elements: count,
+          elements: size(elements),
           durationMs: elapsed(),
+          enforcedAtMs: Date.now(),
+          stagesMs,
         };
       }
       const applied = await this.deps.nft.apply(delta);
-      if (applied.ok) removedSomething = delta.includes('delete element');
+      stage('apply');
+      // Revoke when an allowance may have gone: elements deleted, or an address newly dropped as dead.
+      if (applied.ok) removedSomething = delta.includes('delete element') || delta.includes(' dead');
       else {
         // The table is not what we believe (edited or removed by someone): replace it whole, with this same plan.
         this.deps.log(`element update refused (${applied.error.message}); replacing the whole table`);
@@ -195,22 +243,33 @@ export class Agent {
       // opens a window, and whatever the table held before (an older ruleset, edits by others) is gone. A new
       // shape, or a table that refused an update, is checked with `nft -c` first; a replacement of the same shape
       // only differs in elements, and the kernel takes a transaction whole or not at all, so it is not checked twice.
+      if (target !== plan) {
+        target = plan;
+        elements = planElements(plan);
+      }
       const ruleset = renderTable(this.options.table, elements, plan.limits);
+      stage('compile');
       if (newShape || refused) {
         const checked = await this.deps.nft.check(ruleset);
         if (!checked.ok) return { status: 'failed', message: checked.error.message, durationMs: elapsed() };
       }
       const applied = await this.deps.nft.apply(ruleset);
+      stage('apply');
       if (!applied.ok) return { status: 'failed', message: applied.error.message, durationMs: elapsed() };
     }
+    const enforcedAtMs = Date.now();
     const now = this.deps.now().toISOString();
     this.current = elements;
     this.currentShape = shape;
     this.currentPlan = plan;
+    this.kernelPlan = target;
     this.workloads = workloads;
     this.appliedAt = now;
     this.enforcingSince ??= now;
-    const revoked = removedSomething ? await this.revoke(plan) : 0;
+    // The kernel enforces the change from here on; cutting the tracked connections it no longer allows comes after.
+    const revoked = removedSomething ? await this.revoke(target) : 0;
+    if (removedSomething) stage('revoke');
+    const count = size(elements);
     return {
       status: 'applied',
       message: `${transaction === 'full' ? 'table applied' : 'elements updated'}: ${workloads} workloads, ${count} elements${revoked > 0 ? `, ${revoked} connection(s) revoked` : ''}`,
@@ -219,6 +278,8 @@ export class Agent {
       workloads,
       elements: count,
       durationMs: elapsed(),
+      enforcedAtMs,
+      stagesMs,
     };
   }
 
@@ -262,6 +323,7 @@ export class Agent {
       };
     const closed = planElements({
       managed: AddressSet.ALL,
+      owned: AddressSet.EMPTY,
       egress: { any: [], ports: [] },
       ingress: { any: [], ports: [] },
       diagnostics: [],
@@ -310,10 +372,21 @@ export class Agent {
     return revoked;
   }
 
-  /** Whether the last inventory read had this container running (an id or a unique prefix of one). */
+  /** Docker reported the container dead: it is left out from now on, whatever the listing says. */
+  containerDied(containerId: string): void {
+    this.died.add(containerId);
+  }
+
+  /** Docker reported the container started (again). */
+  containerStarted(containerId: string): void {
+    this.died.delete(containerId);
+  }
+
+  /** Whether the container runs, as far as the last read and Docker's events since tell (an id or a prefix of one). */
   isRunning(containerId: string): boolean {
-    if (this.running.has(containerId)) return true;
-    for (const id of this.running) if (id.startsWith(containerId)) return true;
+    const alive = (id: string): boolean => !this.died.has(id);
+    if (this.running.has(containerId)) return alive(containerId);
+    for (const id of this.running) if (id.startsWith(containerId)) return alive(id);
     return false;
   }
 
@@ -332,6 +405,12 @@ export class Agent {
 const DELETE_MS = 25;
 const REPLACE_BASE_MS = 30;
 const REPLACE_PER_ELEMENT_MS = 0.015;
+
+function size(elements: PlanElements): number {
+  let total = 0;
+  for (const set of elements.values()) total += set.size;
+  return total;
+}
 
 export function replacingIsCheaper(deletes: number, elements: number): boolean {
   return deletes * DELETE_MS > REPLACE_BASE_MS + elements * REPLACE_PER_ELEMENT_MS;

@@ -37,6 +37,8 @@ function harness(): Harness {
       return { status: 'unchanged', message: '', durationMs: 5 };
     },
     isRunning: (id: string) => running.has(id),
+    containerDied: (id: string) => running.delete(id),
+    containerStarted: (id: string) => running.add(id),
     invalidate: () => undefined,
   } as unknown as Agent;
   const dir = mkdtempSync(join(tmpdir(), 'bhtest-follow-'));
@@ -88,6 +90,20 @@ describe('Follower', () => {
     h.emit({ type: 'network', action: 'create', actor: 'net-2' });
     await h.settle();
     expect(h.reasons).toEqual(['docker network connect net-1', 'docker network create net-2']);
+    await h.follower.stop();
+  });
+
+  it('tells the agent which containers died and started, so that their network events are judged by that', async () => {
+    const h = harness();
+    h.emit({ type: 'container', action: 'die', actor: 'c-running' });
+    await h.settle();
+    // Docker disconnects a dead container after its die: nothing more to reconcile for.
+    h.emit({ type: 'network', action: 'disconnect', actor: 'net-1', container: 'c-running' });
+    await h.settle();
+    expect(h.reasons).toEqual(['docker container die c-running']);
+    expect(h.running.has('c-running')).toBe(false);
+    h.emit({ type: 'container', action: 'start', actor: 'c-running' });
+    expect(h.running.has('c-running')).toBe(true);
     await h.follower.stop();
   });
 

@@ -95,9 +95,10 @@ export class Follower {
         const outcome = await this.deps.agent.reconcile(next);
         this.lastReconcileEnd = Date.now();
         // How long after Docker's event the kernel enforced the change (the issue's "within 100 ms").
+        // Measured to the end of the nft transaction (revoking tracked connections comes after it).
         const latencyMs =
-          eventNano !== undefined && (outcome.status === 'applied' || outcome.status === 'unchanged')
-            ? Number(BigInt(Date.now()) * 1_000_000n - eventNano) / 1e6
+          eventNano !== undefined && outcome.enforcedAtMs !== undefined
+            ? Number(BigInt(Math.round(outcome.enforcedAtMs)) * 1_000_000n - eventNano) / 1e6
             : undefined;
         if (latencyMs !== undefined)
           this.deps.log(`enforced ${latencyMs.toFixed(1)} ms after Docker's event`);
@@ -127,6 +128,8 @@ export class Follower {
   }
 
   private onDockerEvent(event: DockerEvent): void {
+    if (event.type === 'container' && event.action === 'die') this.deps.agent.containerDied(event.actor);
+    if (event.type === 'container' && event.action === 'start') this.deps.agent.containerStarted(event.actor);
     const relevant =
       (event.type === 'container' && CONTAINER_ACTIONS.has(event.action)) ||
       (event.type === 'network' && NETWORK_ACTIONS.has(event.action)) ||

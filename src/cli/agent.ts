@@ -3,7 +3,13 @@
 
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Agent, type DesiredInput, type FailMode, type ReconcileOutcome } from '../agent/agent.js';
+import {
+  Agent,
+  type DesiredInput,
+  type FailMode,
+  type ReadOptions,
+  type ReconcileOutcome,
+} from '../agent/agent.js';
 import { Follower } from '../agent/follow.js';
 import {
   DEFAULT_STATE_DIR,
@@ -20,7 +26,6 @@ import {
   resolveDockerSocket,
   type DockerInventorySource,
 } from '../docker/engine-client.js';
-import { CONTAINER_KIND } from '../docker/inventory.js';
 import { Conntrack } from '../host/conntrack.js';
 import { Nft } from '../host/nft.js';
 import { monitorRuleset, touchesTable } from '../host/nft-monitor.js';
@@ -74,13 +79,19 @@ export async function agent(options: AgentCliOptions, io: CliIo): Promise<number
   const docker = new DockerEngineClient({ socketPath: socket.value });
 
   let lastWarnings = '';
-  const readDesired = async (): Promise<DesiredInput> => {
+  const readDesired = async ({ exclude }: ReadOptions): Promise<DesiredInput> => {
     // One read of the networks serves the mapping and the managed subnets: not a second request, and not a second
     // answer that could differ from the one the containers were mapped with.
     let networksRead: ReturnType<DockerEngineClient['listNetworks']> | undefined;
+    const running = new Set<string>();
     const source: DockerInventorySource = {
       where: docker.where,
-      listContainers: () => docker.listContainers(),
+      listContainers: async () => {
+        const listed = await docker.listContainers();
+        if (!listed.ok) return listed;
+        for (const c of listed.value) if (c.state === '' || c.state === 'running') running.add(c.id);
+        return { ok: true, value: listed.value.filter((c) => !exclude.has(c.id)) };
+      },
       inspectContainer: (id) => docker.inspectContainer(id),
       listNetworks: () => (networksRead ??= docker.listNetworks()),
     };
@@ -111,11 +122,6 @@ export async function agent(options: AgentCliOptions, io: CliIo): Promise<number
     );
     const fresh = warnings !== lastWarnings ? warnings : '';
     lastWarnings = warnings;
-    const running = new Set(
-      read.loaded.objects.flatMap((o) =>
-        o.kind === CONTAINER_KIND && typeof o.value['id'] === 'string' ? [o.value['id']] : [],
-      ),
-    );
     return {
       ok: true,
       cluster: read.loaded.cluster,

@@ -58,10 +58,11 @@ export class PlanLookup {
 
   /**
    * Whether a new connection from `src` to `dst` (protocol number; destination port for TCP, UDP and SCTP) passes
-   * both checks of the ruleset: the egress check when the source is managed, the ingress check when the
+   * the ruleset: neither end dead, and the egress check when the source is managed, the ingress check when the
    * destination is.
    */
   allows(src: bigint, dst: bigint, protocol: number, port?: number): boolean {
+    if (this.plan.dead !== undefined && (this.plan.dead.has(src) || this.plan.dead.has(dst))) return false;
     if (this.plan.managed.has(src) && !this.egress.allows(src, dst, protocol, port)) return false;
     if (this.plan.managed.has(dst) && !this.ingress.allows(src, dst, protocol, port)) return false;
     return true;

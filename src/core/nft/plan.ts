@@ -66,6 +66,13 @@ export interface EnforcementPlan {
    * arrive instead of being open. Traffic between unmanaged addresses is never touched.
    */
   readonly managed: AddressSet;
+  /** The workload addresses (the rest of `managed` is subnet space no container has now). */
+  readonly owned: AddressSet;
+  /**
+   * Addresses of containers that are gone whose elements the kernel still holds (src/core/nft/stable-plan.ts):
+   * every new connection from or to them is dropped before any set is consulted. Absent: none.
+   */
+  readonly dead?: AddressSet;
   readonly egress: DirectionPlan;
   readonly ingress: DirectionPlan;
   /** Absent or empty: no limits. */
@@ -127,10 +134,10 @@ export function compilePlan(model: Connectivity, options: PlanOptions = {}): Enf
       const peerV6 = piece.peer.first >= V6_OFFSET;
       for (const own of splitFamilies(AddressSet.of(piece.subjects))) {
         if (own.first >= V6_OFFSET !== peerV6) continue;
-        const pair: AnyElement =
-          direction === 'egress' ? { src: own, dst: piece.peer } : { src: piece.peer, dst: own };
-        if (piece.protocol === ANY) out.any.push(pair);
-        else out.ports.push({ ...pair, protocol: piece.protocol, first: piece.first, last: piece.last });
+        const src = direction === 'egress' ? own : piece.peer;
+        const dst = direction === 'egress' ? piece.peer : own;
+        if (piece.protocol === ANY) out.any.push({ src, dst });
+        else out.ports.push({ src, dst, protocol: piece.protocol, first: piece.first, last: piece.last });
       }
     }
     return out;
@@ -139,6 +146,7 @@ export function compilePlan(model: Connectivity, options: PlanOptions = {}): Enf
   const limits = compileLimits(model, options.policies ?? []);
   return {
     managed,
+    owned,
     egress: plan('egress'),
     ingress: plan('ingress'),
     ...(limits.length > 0 ? { limits } : {}),

@@ -12,6 +12,7 @@ const ip = (text: string) => {
 
 const PLAN: EnforcementPlan = {
   managed: parseCidr('10.1.0.0/24')!.set.union(parseCidr('fd00::/64')!.set),
+  owned: AddressSet.of([ip('10.1.0.2'), ip('10.1.0.3'), ip('fd00::2'), ip('fd00::3')]),
   egress: { any: [{ src: ip('10.1.0.2'), dst: parseCidr('0.0.0.0/0')!.set.intervals[0]! }], ports: [] },
   ingress: {
     any: [],
@@ -38,7 +39,9 @@ describe('renderTable', () => {
     expect(text).toContain(
       '    ip6 daddr @managed6 ip6 saddr . ip6 daddr . meta l4proto . th dport != @in_point6 ip6 saddr . ip6 daddr != @in_any6 ip6 saddr . ip6 daddr . meta l4proto . th dport != @in_port6 counter drop comment "ingress not allowed"\n',
     );
-    expect(text.match(/counter drop/g)).toHaveLength(4);
+    expect(text).toContain('    ip saddr @dead4 counter drop comment "stopped container"\n');
+    expect(text).toContain('    ip6 daddr @dead6 counter drop comment "stopped container"\n');
+    expect(text.match(/counter drop/g)).toHaveLength(8);
     expect(text).toContain('add element inet bulkhead managed4 { 10.1.0.0-10.1.0.255 }\n');
     expect(text).toContain('add element inet bulkhead managed6 { fd00::-fd00::ffff:ffff:ffff:ffff }\n');
     expect(text).toContain('add element inet bulkhead eg_any4 { 10.1.0.2 . 0.0.0.0-255.255.255.255 }\n');
@@ -50,6 +53,16 @@ describe('renderTable', () => {
     expect(text).toMatch(/set in_port4 \{\n {4}type [^\n]*\n {4}flags interval\n/);
     expect(text).toContain('add element inet bulkhead in_port6 { fd00::2 . fd00::3 . 17 . 5000-5010 }\n');
     expect(text).not.toContain('add element inet bulkhead eg_port4');
+  });
+
+  it('lists the dead addresses one by one in hash sets', () => {
+    const text = renderTable(
+      'bulkhead',
+      planElements({ ...PLAN, dead: AddressSet.of([ip('10.1.0.7'), ip('10.1.0.8'), ip('fd00::9')]) }),
+    );
+    expect(text).toMatch(/set dead4 \{\n {4}type ipv4_addr\n {2}\}/);
+    expect(text).toContain('add element inet bulkhead dead4 { 10.1.0.7, 10.1.0.8 }\n');
+    expect(text).toContain('add element inet bulkhead dead6 { fd00::9 }\n');
   });
 
   it('splits a managed range that spans both families', () => {

@@ -43,6 +43,8 @@ export const SET_NAMES = [
   'in_any6',
   'in_point6',
   'in_port6',
+  'dead4',
+  'dead6',
 ] as const;
 
 /**
@@ -51,7 +53,7 @@ export const SET_NAMES = [
  * pipapo set took 2.1 s, from a hash set 10 ms — and container stops and starts are mostly such deletes.
  */
 export function isHashSet(name: string): boolean {
-  return name.includes('_point');
+  return name.includes('_point') || name.startsWith('dead');
 }
 export type SetName = (typeof SET_NAMES)[number];
 
@@ -76,6 +78,8 @@ const SET_TYPES: Readonly<Record<SetName, string>> = {
   in_any6: 'ipv6_addr . ipv6_addr',
   in_point6: 'ipv6_addr . ipv6_addr . inet_proto . inet_service',
   in_port6: 'ipv6_addr . ipv6_addr . inet_proto . inet_service',
+  dead4: 'ipv4_addr',
+  dead6: 'ipv6_addr',
 };
 
 /** Elements per `add element` command: large enough to keep nft fast, small enough for its parser's buffers. */
@@ -100,13 +104,21 @@ function interval(i: AddressInterval): string {
   return i.first === i.last ? address(i.first) : `${address(i.first)}-${address(i.last)}`;
 }
 
-function anyElement(e: AnyElement): string {
-  return `${interval(e.src)} . ${interval(e.dst)}`;
-}
-
-function portElement(e: PortElement): string {
-  const ports = e.first === e.last ? `${e.first}` : `${e.first}-${e.last}`;
-  return `${interval(e.src)} . ${interval(e.dst)} . ${e.protocol} . ${ports}`;
+/**
+ * An element as nft writes it, which also names it by value. Remembered per element object: the agent keeps the
+ * elements the kernel holds between reconciles (src/core/nft/stable-plan.ts compares them with the next plan's), so
+ * each element is written once, not at every comparison and every render.
+ */
+const texts = new WeakMap<AnyElement, string>();
+export function elementText(e: AnyElement | PortElement): string {
+  let text = texts.get(e);
+  if (text === undefined) {
+    text = `${interval(e.src)} . ${interval(e.dst)}`;
+    if ('protocol' in e)
+      text += ` . ${e.protocol} . ${e.first === e.last ? `${e.first}` : `${e.first}-${e.last}`}`;
+    texts.set(e, text);
+  }
+  return text;
 }
 
 const isV6 = (i: AddressInterval): boolean => i.first >= V6_OFFSET;
@@ -125,11 +137,14 @@ export function planElements(plan: EnforcementPlan): PlanElements {
     for (const i of limit.subjects) add(`${limit.key}_dst${isV6(i) ? 6 : 4}`, interval(i));
   }
   for (const i of splitFamilies(plan.managed)) add(isV6(i) ? 'managed6' : 'managed4', interval(i));
+  // A hash set holds single addresses: the dead addresses one by one (a stopped container is one address).
+  for (const i of plan.dead?.intervals ?? [])
+    for (let a = i.first; a <= i.last; a++) add(a >= V6_OFFSET ? 'dead6' : 'dead4', address(a));
   const direction = (prefix: 'eg' | 'in', d: DirectionPlan): void => {
-    for (const e of d.any) add(`${prefix}_any${isV6(e.src) ? 6 : 4}`, anyElement(e));
+    for (const e of d.any) add(`${prefix}_any${isV6(e.src) ? 6 : 4}`, elementText(e));
     for (const e of d.ports) {
       const point = e.src.first === e.src.last && e.dst.first === e.dst.last && e.first === e.last;
-      add(`${prefix}_${point ? 'point' : 'port'}${isV6(e.src) ? 6 : 4}`, portElement(e));
+      add(`${prefix}_${point ? 'point' : 'port'}${isV6(e.src) ? 6 : 4}`, elementText(e));
     }
   };
   direction('eg', plan.egress);
@@ -218,6 +233,11 @@ function chain(limits: readonly LimitPlan[]): string[] {
     '  chain forward {',
     '    type filter hook forward priority filter; policy accept;',
     '    ct state established,related accept',
+    // Addresses of stopped containers whose elements are still in the sets (src/core/nft/stable-plan.ts).
+    '    ip saddr @dead4 counter drop comment "stopped container"',
+    '    ip daddr @dead4 counter drop comment "stopped container"',
+    '    ip6 saddr @dead6 counter drop comment "stopped container"',
+    '    ip6 daddr @dead6 counter drop comment "stopped container"',
     check('ip', '4', 'eg', 'saddr'),
     check('ip', '4', 'in', 'daddr'),
     check('ip6', '6', 'eg', 'saddr'),
