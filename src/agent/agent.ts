@@ -16,6 +16,7 @@ import {
   renderDelta,
   renderTable,
   renderUninstall,
+  takesAway,
   type PlanElements,
 } from '../core/nft/ruleset.js';
 import type { Conntrack, TrackedConnection } from '../host/conntrack.js';
@@ -229,8 +230,7 @@ export class Agent {
       }
       const applied = await this.deps.nft.apply(delta);
       stage('apply');
-      // Revoke when an allowance may have gone: elements deleted, or an address newly dropped as dead.
-      if (applied.ok) removedSomething = delta.includes('delete element') || delta.includes(' dead');
+      if (applied.ok) removedSomething = takesAway(current, elements);
       else {
         // The table is not what we believe (edited or removed by someone): replace it whole, with this same plan.
         this.deps.log(`element update refused (${applied.error.message}); replacing the whole table`);

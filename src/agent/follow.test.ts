@@ -13,6 +13,7 @@ interface Harness {
   emit: (event: Partial<DockerEvent> & { type: string; action: string }) => void;
   reasons: string[];
   running: Set<string>;
+  told: string[];
   settle: () => Promise<void>;
 }
 
@@ -23,6 +24,7 @@ afterEach(() => {
 
 function harness(): Harness {
   const reasons: string[] = [];
+  const told: string[] = [];
   const running = new Set<string>(['c-running']);
   let onEvent: ((event: DockerEvent) => void) | undefined;
   let active = 0;
@@ -58,6 +60,10 @@ function harness(): Harness {
     onReconciled: () => undefined,
     log: () => undefined,
     resyncSeconds: 3600,
+    inventory: {
+      changed: (event) => told.push(`${event.type} ${event.action} ${event.actor}`),
+      forget: () => told.push('forget'),
+    },
   });
   void follower.run();
   return {
@@ -65,6 +71,7 @@ function harness(): Harness {
     emit: (event) => onEvent!({ actor: 'x', timeNano: 0n, ...event }),
     reasons,
     running,
+    told,
     settle: () => new Promise((resolve) => setTimeout(resolve, 50)),
   };
 }
@@ -104,6 +111,16 @@ describe('Follower', () => {
     expect(h.running.has('c-running')).toBe(false);
     h.emit({ type: 'container', action: 'start', actor: 'c-running' });
     expect(h.running.has('c-running')).toBe(true);
+    await h.follower.stop();
+  });
+
+  it('tells the inventory every event, also those that start no reconcile', async () => {
+    const h = harness();
+    h.emit({ type: 'container', action: 'exec_start', actor: 'c1' });
+    h.emit({ type: 'network', action: 'connect', actor: 'net-1', container: 'c-new' });
+    await h.settle();
+    expect(h.told).toEqual(['container exec_start c1', 'network connect net-1']);
+    expect(h.reasons).toEqual([]);
     await h.follower.stop();
   });
 

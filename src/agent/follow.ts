@@ -33,6 +33,11 @@ export interface FollowDeps {
   readonly onReconciled: (outcome: ReconcileOutcome) => void;
   readonly log: (line: string) => void;
   readonly resyncSeconds: number;
+  /**
+   * An inventory kept from Docker's events (src/docker/inventory-cache.ts): told every event, and told to read
+   * everything again at each periodic resync and after the event stream reconnects (events may have been lost).
+   */
+  readonly inventory?: { changed(event: DockerEvent): void; forget(): void };
 }
 
 export class Follower {
@@ -57,7 +62,10 @@ export class Follower {
     this.subscribe();
     this.watchPolicies();
     this.watchTable();
-    const resync = setInterval(() => this.trigger('periodic resync'), this.deps.resyncSeconds * 1000);
+    const resync = setInterval(() => {
+      this.deps.inventory?.forget();
+      this.trigger('periodic resync');
+    }, this.deps.resyncSeconds * 1000);
     this.timers.push(resync);
     return new Promise((resolve) => (this.resolveStopped = resolve));
   }
@@ -120,6 +128,7 @@ export class Follower {
         // Whatever happened meanwhile is read again by the reconcile after the reconnect.
         const retry = setTimeout(() => {
           this.subscribe();
+          this.deps.inventory?.forget();
           this.trigger('Docker event stream reconnected');
         }, 1000);
         this.timers.push(retry);
@@ -128,6 +137,7 @@ export class Follower {
   }
 
   private onDockerEvent(event: DockerEvent): void {
+    this.deps.inventory?.changed(event);
     if (event.type === 'container' && event.action === 'die') this.deps.agent.containerDied(event.actor);
     if (event.type === 'container' && event.action === 'start') this.deps.agent.containerStarted(event.actor);
     const relevant =

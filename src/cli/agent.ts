@@ -26,12 +26,20 @@ import {
   resolveDockerSocket,
   type DockerInventorySource,
 } from '../docker/engine-client.js';
+import { loadDockerInventory } from '../docker/inventory.js';
+import { InventoryCache } from '../docker/inventory-cache.js';
 import { Conntrack } from '../host/conntrack.js';
+import { sourcesFingerprint } from '../k8s/read-sources.js';
 import { Nft } from '../host/nft.js';
 import { monitorRuleset, touchesTable } from '../host/nft-monitor.js';
 import { bridgeFilterStatus, BRIDGE_FILTER_HINT } from '../host/sysctl.js';
 import { renderDiagnostics } from '../report/diagnostics.js';
-import { loadDockerInput, renderDockerError } from './docker-input.js';
+import {
+  combineDockerInput,
+  readDockerPolicies,
+  renderDockerError,
+  type DockerPolicies,
+} from './docker-input.js';
 import { EXIT_FOUND, EXIT_OK, EXIT_USAGE, UsageError, type CliIo } from './io.js';
 
 export interface AgentCliOptions {
@@ -77,8 +85,19 @@ export async function agent(options: AgentCliOptions, io: CliIo): Promise<number
     return EXIT_USAGE;
   }
   const docker = new DockerEngineClient({ socketPath: socket.value });
+  // Kept up to date from Docker's events once the daemon follows them; until then every read lists everything.
+  const inventoryCache = new InventoryCache(docker);
+  let inventorySource: DockerInventorySource = docker;
 
   let lastWarnings = '';
+  // The policies are read and parsed again only when a file under the directory was written (or appeared or went).
+  let loadedPolicies: { fingerprint: string; value: DockerPolicies } | undefined;
+  const readPolicies = async (): Promise<DockerPolicies> => {
+    const fingerprint = sourcesFingerprint([policies]);
+    if (loadedPolicies?.fingerprint !== fingerprint)
+      loadedPolicies = { fingerprint, value: await readDockerPolicies([policies], io) };
+    return loadedPolicies.value;
+  };
   const readDesired = async ({ exclude }: ReadOptions): Promise<DesiredInput> => {
     // One read of the networks serves the mapping and the managed subnets: not a second request, and not a second
     // answer that could differ from the one the containers were mapped with.
@@ -87,16 +106,18 @@ export async function agent(options: AgentCliOptions, io: CliIo): Promise<number
     const source: DockerInventorySource = {
       where: docker.where,
       listContainers: async () => {
-        const listed = await docker.listContainers();
+        const listed = await inventorySource.listContainers();
         if (!listed.ok) return listed;
         for (const c of listed.value) if (c.state === '' || c.state === 'running') running.add(c.id);
         return { ok: true, value: listed.value.filter((c) => !exclude.has(c.id)) };
       },
       inspectContainer: (id) => docker.inspectContainer(id),
-      listNetworks: () => (networksRead ??= docker.listNetworks()),
+      listNetworks: () => (networksRead ??= inventorySource.listNetworks()),
     };
-    const read = await loadDockerInput([policies], io, { verbose: false }, source);
-    if (!read.ok) return { ok: false, kind: 'inventory', message: renderDockerError(read.error).trim() };
+    const inventory = await loadDockerInventory(source);
+    if (!inventory.ok)
+      return { ok: false, kind: 'inventory', message: renderDockerError(inventory.error).trim() };
+    const read = combineDockerInput(await readPolicies(), inventory.value, { verbose: false });
     if (read.input.failed)
       return {
         ok: false,
@@ -182,7 +203,9 @@ export async function agent(options: AgentCliOptions, io: CliIo): Promise<number
     onReconciled: () => saveState(),
     log,
     resyncSeconds,
+    inventory: inventoryCache,
   });
+  inventorySource = inventoryCache;
   const stop = (): void => {
     log('stopping; the rules stay in the kernel (bulkhead agent --uninstall removes them)');
     void follower.stop();

@@ -41,7 +41,16 @@ export async function loadDockerInput(
   }
   const inventory = await loadDockerInventory(inventorySource);
   if (!inventory.ok) return inventory;
+  return { ok: true, ...combineDockerInput(await readDockerPolicies(paths, io), inventory.value, options) };
+}
 
+/** The policies (and Namespace objects) of the paths, read and loaded, with the workloads in them left out. */
+export interface DockerPolicies {
+  readonly read: ReadSourcesResult;
+  readonly policies: LoadResult;
+}
+
+export async function readDockerPolicies(paths: readonly string[], io: CliIo): Promise<DockerPolicies> {
   const read: ReadSourcesResult =
     paths.length > 0 ? await readSources(paths, io.readStdin) : { files: [], diagnostics: [] };
   const notes: Diagnostic[] = [];
@@ -69,13 +78,24 @@ export async function loadDockerInput(
       message: `${count} workload object(s) left out with --docker: the running containers are the workloads`,
       file,
     });
-  const policiesOnly: LoadResult = {
-    ...policies,
-    cluster: { ...policies.cluster, workloads: [] },
-    diagnostics: [...policies.diagnostics, ...notes],
+  return {
+    read,
+    policies: {
+      ...policies,
+      cluster: { ...policies.cluster, workloads: [] },
+      diagnostics: [...policies.diagnostics, ...notes],
+    },
   };
-  const loaded = combineLoads([policiesOnly, inventory.value]);
-  return { ok: true, loaded, input: new InputReport([read], [loaded], options.verbose) };
+}
+
+/** The policies with the containers Docker reports as the workloads. */
+export function combineDockerInput(
+  { read, policies }: DockerPolicies,
+  inventory: LoadResult,
+  options: Pick<DockerInputOptions, 'verbose'>,
+): { readonly loaded: LoadResult; readonly input: InputReport } {
+  const loaded = combineLoads([policies, inventory]);
+  return { loaded, input: new InputReport([read], [loaded], options.verbose) };
 }
 
 /** A Docker failure for stderr: message, code and hint. */

@@ -1,5 +1,6 @@
 // Reads the user's paths: files, directories (recursive, .yaml/.yml/.json in name order), and `-` for stdin.
 
+import { readdirSync, statSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Diagnostic } from '../core/diagnostics.js';
@@ -79,6 +80,45 @@ async function collect(
     });
   }
 }
+
+/**
+ * A cheap summary of what `readSources(paths)` would read: every manifest file's name, size, inode and change times
+ * (nanoseconds), and what cannot be read. Equal fingerprints mean the files were not written in between, so a daemon
+ * (`bulkhead agent`) can keep what it loaded from them instead of reading and parsing them at every event.
+ */
+export function sourcesFingerprint(paths: readonly string[]): string {
+  const parts: string[] = [];
+  const visit = (path: string, explicit: boolean): void => {
+    let info;
+    try {
+      info = statSync(path, { bigint: true });
+    } catch (error) {
+      parts.push(`${path}!${describe(error)}`);
+      return;
+    }
+    if (info.isDirectory()) {
+      let names: string[];
+      try {
+        names = readdirSync(path).sort();
+      } catch (error) {
+        parts.push(`${path}!${describe(error)}`);
+        return;
+      }
+      for (const name of names) if (!name.startsWith('.')) visit(join(path, name), false);
+      return;
+    }
+    if (!explicit && !MANIFEST_EXTENSIONS.test(path)) return;
+    // File times move in clock ticks (milliseconds): a file written again within the tick of the last read would
+    // look unchanged. A file written in the last two seconds therefore never matches (as git treats "racy" files).
+    if (info.mtimeNs > racyAfter) parts.push(`${path}:recent:${++racyReads}`);
+    else parts.push(`${path}:${info.size}:${info.ino}:${info.mtimeNs}:${info.ctimeNs}`);
+  };
+  const racyAfter = BigInt(Date.now() - 2000) * 1_000_000n;
+  for (const path of paths) visit(path, true);
+  return parts.join('\n');
+}
+
+let racyReads = 0;
 
 function describe(error: unknown): string {
   if (error instanceof Error && 'code' in error) {

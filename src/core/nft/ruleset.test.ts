@@ -3,7 +3,14 @@
 import { describe, expect, it } from 'vitest';
 import { AddressSet, parseAddress, parseCidr } from '../model/address-set.js';
 import type { EnforcementPlan } from './plan.js';
-import { checkTableName, planElements, renderDelta, renderTable, renderUninstall } from './ruleset.js';
+import {
+  checkTableName,
+  planElements,
+  renderDelta,
+  renderTable,
+  renderUninstall,
+  takesAway,
+} from './ruleset.js';
 
 const ip = (text: string) => {
   const a = parseAddress(text)!;
@@ -88,6 +95,24 @@ describe('renderDelta', () => {
         'add element inet t in_point4 { 10.1.0.4 . 10.1.0.3 . 6 . 80 }\n',
     );
     expect(renderDelta('t', before, before)).toBeUndefined();
+  });
+});
+
+describe('takesAway', () => {
+  it('is true for a deleted allowance or a newly managed or dead address, not for what only allows more', () => {
+    const before = planElements(PLAN);
+    const more = planElements({
+      ...PLAN,
+      egress: { any: [...PLAN.egress.any, { src: ip('10.1.0.3'), dst: ip('10.1.0.2') }], ports: [] },
+    });
+    expect(takesAway(before, more)).toBe(false);
+    expect(takesAway(more, before)).toBe(true);
+    const dead = planElements({ ...PLAN, dead: AddressSet.of([ip('10.1.0.9')]) });
+    expect(takesAway(before, dead)).toBe(true);
+    expect(takesAway(dead, before)).toBe(false);
+    const managed = planElements({ ...PLAN, managed: PLAN.managed.union(parseCidr('10.2.0.0/24')!.set) });
+    expect(takesAway(before, managed)).toBe(true);
+    expect(takesAway(managed, before)).toBe(false);
   });
 });
 

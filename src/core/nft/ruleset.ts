@@ -336,6 +336,23 @@ export function countDeletes(before: PlanElements, after: PlanElements): number 
   return deletes;
 }
 
+/**
+ * Whether going from `before` to `after` can deny a connection `before` allowed: an allowance deleted, or an address
+ * newly managed or dead. (Element adds to allowance sets and deletes from the managed and dead sets only allow
+ * more; flood-limit sets do not decide established connections.) Elements are compared as text, so a managed range
+ * that changes its bounds counts as new: true then, and the agent revokes needlessly but never misses a revocation.
+ */
+export function takesAway(before: PlanElements, after: PlanElements): boolean {
+  for (const name of SET_NAMES) {
+    const old = before.get(name) ?? new Set<string>();
+    const now = after.get(name) ?? new Set<string>();
+    if (name.startsWith('managed') || name.startsWith('dead')) {
+      for (const element of now) if (!old.has(element)) return true;
+    } else for (const element of old) if (!now.has(element)) return true;
+  }
+  return false;
+}
+
 /** Removes the table and everything in it; a no-op when it does not exist. */
 export function renderUninstall(table: string): string {
   assertTableName(table);
