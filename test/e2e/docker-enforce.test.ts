@@ -405,6 +405,57 @@ describe.skipIf(!available)('bulkhead agent as a daemon on a real Docker host', 
     expect(disagreements(actual, expected)).toEqual([]);
   }, 60_000);
 
+  it('drops the address of a stopped container, and enforces the labels of the next one that gets it', async () => {
+    // A network with a subnet of its own, so that the test can hand out addresses: the subnet Docker picks for a
+    // new network (free on this host), given back to Docker at creation.
+    const net3 = `${prefix}net3`;
+    await docker('network', 'create', net3);
+    const subnet = await docker('network', 'inspect', '--format', '{{(index .IPAM.Config 0).Subnet}}', net3);
+    await docker('network', 'rm', net3);
+    await docker('network', 'create', '--subnet', subnet, net3);
+    const base = subnet.split('/')[0]!.split('.').slice(0, 3).join('.');
+    const started: Pod[] = [];
+    const run = async (name: string, labels: Record<string, string>, last: number): Promise<Pod> => {
+      const from = agent!.output().length;
+      const p = await startPod({
+        name: `${prefix}${name}`,
+        namespace: 'x',
+        image,
+        networks: [net3],
+        labels,
+        ip: `${base}.${last}`,
+      });
+      started.push(p);
+      await agent!.waitFor(/enforced [\d.]+ ms after Docker's event/, 10_000, from);
+      return p;
+    };
+    try {
+      // x/a accepts pod=b on 81 (the policy of the tests before): b1 and b2 sit side by side, one range.
+      const a = await run('x-a3', { pod: 'a' }, 20);
+      const b1 = await run('x-b31', { pod: 'b' }, 10);
+      const b2 = await run('x-b32', { pod: 'b' }, 11);
+      expect(await probeOnce(b2, a, 'tcp/81')).toBe(true);
+      const from = agent!.output().length;
+      await docker('rm', '-f', b2.name);
+      started.splice(started.indexOf(b2), 1);
+      await agent!.waitFor(/enforced [\d.]+ ms after Docker's event/, 10_000, from);
+      // pod=c at b2's address: the range b1–b2 must not let it in.
+      const c = await run('x-c3', { pod: 'c' }, 11);
+      expect(c.ips[net3]).toBe(b2.ips[net3]);
+      expect(await probeOnce(c, a, 'tcp/81')).toBe(false);
+      expect(await probeOnce(b1, a, 'tcp/81')).toBe(true);
+      const mine = [a, b1, c];
+      const [actual, expected] = await Promise.all([
+        probeMatrix(mine, PROBES),
+        reachMatrix(policies, mine, PROBES),
+      ]);
+      expect(disagreements(actual, expected)).toEqual([]);
+    } finally {
+      if (started.length > 0) await docker('rm', '-f', ...started.map((p) => p.name)).catch(() => undefined);
+      await docker('network', 'rm', net3).catch(() => undefined);
+    }
+  }, 90_000);
+
   it('repairs edits of its table by someone else (nft monitor)', async () => {
     const [xa, xb] = [pod('x', 'a'), pod('x', 'b')];
     const from = agent!.output().length;

@@ -70,8 +70,11 @@ export async function startPod(options: {
   publish?: readonly string[];
   /** Namespace by Compose project label instead of bulkhead.io/namespace. */
   compose?: boolean;
+  /** The address on the first network (which must have a subnet given at its creation). */
+  ip?: string;
 }): Promise<Pod> {
   const args = ['run', '-d', '--name', options.name, '--network', options.networks[0]!];
+  if (options.ip !== undefined) args.push('--ip', options.ip);
   args.push(
     '--label',
     options.compose === true
