@@ -4,12 +4,13 @@
 // related accept alone: conntrack's own cost); Bulkhead's table compiled from a generated cluster (10,000 workloads,
 // 2,000 NetworkPolicies, plus a probe namespace whose client and server pods carry the traffic, so both set lookups
 // run on every new connection); and the same plan as a linear rule list (the iptables-style baseline). For each:
-// TCP throughput (iperf3), new connections per second and 1-byte round-trip latency (a small C tool compiled here),
+// TCP throughput (iperf3), new connections per second (to a port allowed alone, found in a hash set, and to a port
+// of a wide allowed range, found in the interval sets) and 1-byte round-trip latency (a small C tool compiled here),
 // each the median of --runs repetitions, the rulesets interleaved within a repetition, after a warm-up second and
 // a wait for a quiet machine; client and servers pinned to CPUs at nice -20 (see CPUS). Before the first repetition
 // a connect to each bench port checks that the enforcing rulesets drop what the policies deny. Then the control
-// plane: loading the whole table, replacing it, one container start and stop as the agent applies them (`stablePlan`, then `renderDelta`), and one
-// element added to and deleted from the largest set.
+// plane: loading the whole table, replacing it, one container start and stop as the agent applies them
+// (`stablePlan`, then `renderDelta`), and one element added to and deleted from the largest set.
 //
 // Needs root, ip (iproute2), nft, conntrack, iperf3 and gcc; exits 2 naming what is missing. Creates only
 // namespaces named bhdp<pid>-{cli,rtr,srv} and deletes them at the end, on failure and on Ctrl-C.
@@ -37,6 +38,7 @@ import {
   linearRuleset,
   LINEAR_TABLE,
   PORTS,
+  RANGE_PORTS,
   singleElement,
   type ClusterSize,
 } from './dataplane/cluster.js';
@@ -224,6 +226,8 @@ interface Ruleset {
 interface Sample {
   readonly gbits: number;
   readonly connPerSecond: number;
+  /** New connections per second to a port of a wide allowed range (the interval-set path). */
+  readonly connRangePerSecond: number;
   readonly connFailures: number;
   readonly rttMedianUs: number;
   readonly rttMeanUs: number;
@@ -268,11 +272,11 @@ class Measure {
   }
 
   /** New connections per second (connect, then RST close). */
-  async connections(): Promise<{ perSecond: number; failures: number }> {
+  async connections(port: number): Promise<{ perSecond: number; failures: number }> {
     const out = await this.lab.must(
       'cli',
       this.probe,
-      ['-c', `${CPUS.client}`, 'rate', this.lab.serverAddress, `${PORTS.rate}`, `${this.options.seconds}`],
+      ['-c', `${CPUS.client}`, 'rate', this.lab.serverAddress, `${port}`, `${this.options.seconds}`],
       (this.options.seconds + 30) * 1000,
     );
     const report = parseJson(out, 'rate');
@@ -318,13 +322,16 @@ class Measure {
     await quiet();
     const gbits = (await this.throughput()) / 1e9;
     await quiet();
-    const conn = await this.connections();
+    const conn = await this.connections(PORTS.rate);
+    await quiet();
+    const connRange = await this.connections(PORTS.rangeRate);
     await quiet();
     const rtt = await this.roundTrip();
     return {
       gbits,
       connPerSecond: conn.perSecond,
-      connFailures: conn.failures,
+      connRangePerSecond: connRange.perSecond,
+      connFailures: conn.failures + connRange.failures,
       rttMedianUs: rtt.medianUs,
       rttMeanUs: rtt.meanUs,
       rttP99Us: rtt.p99Us,
@@ -358,12 +365,18 @@ interface Summary {
   readonly name: RulesetName;
   readonly gbits: number;
   readonly connPerSecond: number;
+  readonly connRangePerSecond: number;
   readonly rttUs: number;
 }
 
-/** TCP, conn/s and 1/RTT of `s` relative to `base` (higher is better for all three). */
-function ratios(s: Summary, base: Summary): [number, number, number] {
-  return [s.gbits / base.gbits, s.connPerSecond / base.connPerSecond, base.rttUs / s.rttUs];
+/** TCP, conn/s (a few ports), conn/s (a wide port range) and 1/RTT of `s` relative to `base` (higher is better). */
+function ratios(s: Summary, base: Summary): [number, number, number, number] {
+  return [
+    s.gbits / base.gbits,
+    s.connPerSecond / base.connPerSecond,
+    s.connRangePerSecond / base.connRangePerSecond,
+    base.rttUs / s.rttUs,
+  ];
 }
 
 /** Two decimals, or one significant digit below 0.1 (the linear chain's ratios would all read 0.00). */
@@ -383,11 +396,12 @@ function dataTable(summaries: readonly Summary[], linearRules: number): string {
   const rows = summaries.map(
     (s) =>
       `| ${label[s.name]} | ${fmtGbits(s.gbits)} | ${Math.round(s.connPerSecond).toLocaleString('en-US')} | ` +
+      `${Math.round(s.connRangePerSecond).toLocaleString('en-US')} | ` +
       `${s.rttUs.toFixed(1)} | ${fmtRatios(ratios(s, none))} | ${fmtRatios(ratios(s, ct))} |`,
   );
   return [
-    '| ruleset | TCP Gbit/s | conn/s | RTT µs | ratio vs none | ratio vs ct-only |',
-    '|---|---|---|---|---|---|',
+    '| ruleset | TCP Gbit/s | conn/s | conn/s (port range) | RTT µs | ratio vs none | ratio vs ct-only |',
+    '|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
 }
@@ -401,12 +415,13 @@ function runsTable(
     const list = (f: (x: Sample) => string): string => s.map(f).join(', ');
     return (
       `| ${r.name} | ${list((x) => fmtGbits(x.gbits))} | ${list((x) => `${Math.round(x.connPerSecond)}`)} | ` +
+      `${list((x) => `${Math.round(x.connRangePerSecond)}`)} | ` +
       `${list((x) => x.rttMedianUs.toFixed(1))} | ${list((x) => (x.busyBefore === null ? '?' : `${Math.round(x.busyBefore * 100)}%`))} |`
     );
   });
   return [
-    '| runs | TCP Gbit/s | conn/s | RTT µs (median of each run) | machine busy before |',
-    '|---|---|---|---|---|',
+    '| runs | TCP Gbit/s | conn/s | conn/s (port range) | RTT µs (median of each run) | machine busy before |',
+    '|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
 }
@@ -526,7 +541,9 @@ async function main(): Promise<number> {
     );
     await lab.create();
     // Bulk and connection tests put client and server on different CPUs, the round trip on the same one (see CPUS).
-    const serverPorts = [PORTS.rate, PORTS.ingressOnly, PORTS.egressOnly, PORTS.denied].map(String);
+    const serverPorts = [PORTS.rate, PORTS.ingressOnly, PORTS.egressOnly, PORTS.denied, PORTS.rangeRate].map(
+      String,
+    );
     const pin = (cpu: number): string[] => ['-c', `${cpu}`];
     await lab.background(
       'srv',
@@ -567,8 +584,15 @@ async function main(): Promise<number> {
         if (run === 0) {
           // A connect to each port: the allowed ones open; under an enforcing table the others are dropped.
           const enforcing = ruleset.name === 'bulkhead' || ruleset.name === 'linear';
-          for (const port of [PORTS.rate, PORTS.ingressOnly, PORTS.egressOnly, PORTS.denied]) {
-            const expected = !enforcing || port === PORTS.rate ? 'open' : 'timeout';
+          for (const port of [
+            PORTS.rate,
+            PORTS.rangeRate,
+            PORTS.ingressOnly,
+            PORTS.egressOnly,
+            PORTS.denied,
+          ]) {
+            const expected =
+              !enforcing || port === PORTS.rate || port === PORTS.rangeRate ? 'open' : 'timeout';
             const got = await measure.connectTo(port);
             sanity.push({ ruleset: ruleset.name, port, expected, got });
             log(`  connect to tcp/${port}: ${got} (expected ${expected})`);
@@ -584,7 +608,7 @@ async function main(): Promise<number> {
         const sample = await measure.all(ruleset);
         samples.get(ruleset.name)!.push(sample);
         log(
-          `run ${run + 1} ${ruleset.name}: ${sample.gbits.toFixed(2)} Gbit/s, ${Math.round(sample.connPerSecond)} conn/s` +
+          `run ${run + 1} ${ruleset.name}: ${sample.gbits.toFixed(2)} Gbit/s, ${Math.round(sample.connPerSecond)} conn/s, ${Math.round(sample.connRangePerSecond)} conn/s (range)` +
             `${sample.connFailures > 0 ? ` (${sample.connFailures} failed)` : ''}, RTT ${sample.rttMedianUs.toFixed(1)} µs`,
         );
       }
@@ -624,6 +648,7 @@ async function main(): Promise<number> {
       name: r.name,
       gbits: median(s.map((x) => x.gbits)),
       connPerSecond: median(s.map((x) => x.connPerSecond)),
+      connRangePerSecond: median(s.map((x) => x.connRangePerSecond)),
       rttUs: median(s.map((x) => x.rttMedianUs)),
     };
   });
@@ -641,20 +666,20 @@ async function main(): Promise<number> {
   const markdown = [
     `Data plane: ${size.workloads.toLocaleString('en-US')} workloads, ${size.policies.toLocaleString('en-US')} NetworkPolicies ` +
       `(seed ${size.seed}${options.quick ? ', --quick' : ''}); median of ${options.runs} run(s) of ${options.seconds} s each; ` +
-      `ratios are TCP / conn/s / (1 ÷ RTT), higher is better`,
+      `ratios are TCP / conn/s / conn/s to a port range (${RANGE_PORTS} ports: the interval sets) / (1 ÷ RTT), higher is better`,
     '',
     dataTable(summaries, linear.rules),
     '',
     runsTable(rulesets, samples),
     '',
-    `- Bulkhead vs none: ${fmtRatios(vsNone)} — target ≥ ${TARGET_RATIO} on all three: ${verdict(vsNone.every((r) => r >= TARGET_RATIO))}`,
-    `- Bulkhead vs ct-only: ${fmtRatios(vsCt)} — target ≥ ${TARGET_RATIO} on all three: ${verdict(vsCt.every((r) => r >= TARGET_RATIO))}`,
+    `- Bulkhead vs none: ${fmtRatios(vsNone)} — target ≥ ${TARGET_RATIO} on all four: ${verdict(vsNone.every((r) => r >= TARGET_RATIO))}`,
+    `- Bulkhead vs ct-only: ${fmtRatios(vsCt)} — target ≥ ${TARGET_RATIO} on all four: ${verdict(vsCt.every((r) => r >= TARGET_RATIO))}`,
     `- Bulkhead table: ${counts.total.toLocaleString('en-US')} set elements (${bySet}), ${bulkheadRules} rules; ` +
       `${bench.addresses.toLocaleString('en-US')} workload addresses in ${bench.model.classCount.toLocaleString('en-US')} classes`,
     `- Linear chain: ${linear.rules.toLocaleString('en-US')} rules (egress ${linear.egressRules.toLocaleString('en-US')}, ` +
       `ingress ${linear.ingressRules.toLocaleString('en-US')}; each list ends with ct established/related return and the ` +
       `managed-range drops) behind 2 jumps, uncapped; load ${fmtMs(median(loads.get('linear')!))} ms`,
-    `- Sanity: PlanLookup allows client → server on tcp/${PORTS.iperf3}, ${PORTS.rate}, ${PORTS.rr} and denies ` +
+    `- Sanity: PlanLookup allows client → server on tcp/${PORTS.iperf3}, ${PORTS.rate}, ${PORTS.rr}, ${PORTS.rangeRate} and denies ` +
       `${PORTS.ingressOnly} (ingress only), ${PORTS.egressOnly} (egress only), ${PORTS.denied}; real connects: ` +
       `${sanityLine(sanity)}`,
     '',

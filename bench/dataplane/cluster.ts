@@ -40,7 +40,16 @@ export const PORTS = {
   egressOnly: 5004,
   /** Allowed by neither side. */
   denied: 5005,
+  /**
+   * The first port of a range allowed by both sides (RANGE_PORTS ports, more than SMALL_PORT_RANGE): new
+   * connections to it are found in the interval sets, the slow path; the ports above are single or a few, found in
+   * the hash sets.
+   */
+  rangeRate: 6000,
 } as const;
+
+/** How many ports the range starting at PORTS.rangeRate spans. */
+export const RANGE_PORTS = 64;
 
 export const PROBE_NAMESPACE = 'bulkhead-bench';
 const CLIENT_ID = `${PROBE_NAMESPACE}/bench-client[Pod]`;
@@ -84,6 +93,11 @@ const seconds = (from: number): number => (performance.now() - from) / 1000;
 function probeManifests(): Manifest[] {
   const ns = PROBE_NAMESPACE;
   const tcp = (...ports: number[]): Manifest[] => ports.map((port) => ({ protocol: 'TCP', port }));
+  const range: Manifest = {
+    protocol: 'TCP',
+    port: PORTS.rangeRate,
+    endPort: PORTS.rangeRate + RANGE_PORTS - 1,
+  };
   const pod = (name: string, ports: readonly number[]): Manifest => ({
     apiVersion: 'v1',
     kind: 'Pod',
@@ -116,6 +130,7 @@ function probeManifests(): Manifest[] {
       PORTS.ingressOnly,
       PORTS.egressOnly,
       PORTS.denied,
+      PORTS.rangeRate,
     ]),
     policy('default-deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] }),
     policy('client-egress', {
@@ -124,7 +139,7 @@ function probeManifests(): Manifest[] {
       egress: [
         {
           to: [{ podSelector: server }],
-          ports: tcp(PORTS.iperf3, PORTS.rate, PORTS.rr, PORTS.egressOnly),
+          ports: [...tcp(PORTS.iperf3, PORTS.rate, PORTS.rr, PORTS.egressOnly), range],
         },
       ],
     }),
@@ -134,7 +149,7 @@ function probeManifests(): Manifest[] {
       ingress: [
         {
           from: [{ podSelector: client }],
-          ports: tcp(PORTS.iperf3, PORTS.rate, PORTS.rr, PORTS.ingressOnly),
+          ports: [...tcp(PORTS.iperf3, PORTS.rate, PORTS.rr, PORTS.ingressOnly), range],
         },
       ],
     }),
@@ -215,7 +230,7 @@ export interface PlanCheck {
 /** What the compiled plan says about client → server on each bench port (PlanLookup decides as the kernel does). */
 export function checkPlan(bench: BenchCluster): PlanCheck[] {
   const lookup = new PlanLookup(bench.plan);
-  const allowed = new Set<number>([PORTS.iperf3, PORTS.rate, PORTS.rr]);
+  const allowed = new Set<number>([PORTS.iperf3, PORTS.rate, PORTS.rr, PORTS.rangeRate]);
   return Object.values(PORTS).map((port) => ({
     port,
     expected: allowed.has(port),

@@ -20,7 +20,7 @@ import {
   type StoredState,
 } from '../agent/state-file.js';
 import { AddressSet, parseCidr } from '../core/model/address-set.js';
-import { checkTableName, DEFAULT_TABLE, renderUninstall } from '../core/nft/ruleset.js';
+import { CHECK_CHAINS, checkTableName, DEFAULT_TABLE, renderUninstall } from '../core/nft/ruleset.js';
 import {
   DockerEngineClient,
   resolveDockerSocket,
@@ -303,11 +303,14 @@ async function dropCounters(
   nft: Nft,
   table: string,
 ): Promise<{ egress: number; ingress: number } | undefined> {
-  const listed = await nft.listChain(table, 'forward');
-  if (!listed.ok) return undefined;
+  const lines: string[] = [];
+  for (const chain of CHECK_CHAINS) {
+    const listed = await nft.listChain(table, chain);
+    if (!listed.ok) return undefined;
+    lines.push(...listed.value.split('\n'));
+  }
   const sum = (direction: string): number =>
-    listed.value
-      .split('\n')
+    lines
       .filter((line) => line.includes(`comment "${direction} not allowed"`))
       .reduce((total, line) => total + Number(/counter packets (\d+)/.exec(line)?.[1] ?? 0), 0);
   return { egress: sum('egress'), ingress: sum('ingress') };

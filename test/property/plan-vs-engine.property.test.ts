@@ -11,9 +11,9 @@ import { formatAddress } from '../../src/core/model/address-set.js';
 import type { Cluster } from '../../src/core/model/cluster.js';
 import { PROTOCOLS, type ConnSet } from '../../src/core/model/port-set.js';
 import { Connectivity } from '../../src/core/engine/connectivity.js';
-import { compilePlan, PROTOCOL_NUMBERS } from '../../src/core/nft/plan.js';
+import { compilePlan, PROTOCOL_NUMBERS, type PortElement } from '../../src/core/nft/plan.js';
 import { PlanLookup } from '../../src/core/nft/plan-lookup.js';
-import { planElements, renderTable } from '../../src/core/nft/ruleset.js';
+import { planElements, renderTable, SMALL_PORT_RANGE } from '../../src/core/nft/ruleset.js';
 import { clusterArb, probePorts } from './arbitraries.js';
 
 const NUM_RUNS = 400;
@@ -69,11 +69,16 @@ function check(cluster: Cluster): void {
   // Elements never overlap within a set (the kernel refuses one that another contains): each renders once.
   const elements = planElements(plan);
   const total = [...elements.values()].reduce((sum, set) => sum + set.size, 0);
+  // (A few ports between two single addresses are written one element per port.)
+  const written = (e: PortElement): number =>
+    e.src.first === e.src.last && e.dst.first === e.dst.last && e.last - e.first < SMALL_PORT_RANGE
+      ? e.last - e.first + 1
+      : 1;
   expect(total).toBe(
     plan.egress.any.length +
-      plan.egress.ports.length +
+      plan.egress.ports.reduce((sum, e) => sum + written(e), 0) +
       plan.ingress.any.length +
-      plan.ingress.ports.length +
+      plan.ingress.ports.reduce((sum, e) => sum + written(e), 0) +
       plan.managed.intervals.length,
   );
   expect(renderTable('t', elements)).toContain('table inet t {');

@@ -9,6 +9,7 @@ import {
   renderDelta,
   renderTable,
   renderUninstall,
+  SMALL_PORT_RANGE,
   takesAway,
 } from './ruleset.js';
 
@@ -25,7 +26,7 @@ const PLAN: EnforcementPlan = {
     any: [],
     ports: [
       { src: ip('10.1.0.2'), dst: ip('10.1.0.3'), protocol: 6, first: 80, last: 80 },
-      { src: ip('fd00::2'), dst: ip('fd00::3'), protocol: 17, first: 5000, last: 5010 },
+      { src: ip('fd00::2'), dst: ip('fd00::3'), protocol: 17, first: 5000, last: 5100 },
     ],
   },
   diagnostics: [],
@@ -40,12 +41,19 @@ describe('renderTable', () => {
       'table inet bulkhead {',
     ]);
     expect(text).toContain('    ct state established,related accept\n');
+    expect(text).toContain('    ip saddr @managed4 jump egress4\n');
+    expect(text).toContain('    ip6 daddr @managed6 jump ingress6\n');
     expect(text).toContain(
-      '    ip saddr @managed4 ip saddr . ip daddr . meta l4proto . th dport != @eg_point4 ip saddr . ip daddr != @eg_any4 ip saddr . ip daddr . meta l4proto . th dport != @eg_port4 counter drop comment "egress not allowed"\n',
+      '  chain egress4 {\n' +
+        '    ip saddr . ip daddr . meta l4proto . th dport @eg_point4 return\n' +
+        '    ip saddr . ip daddr @eg_any4 return\n' +
+        '    ip saddr . ip daddr . meta l4proto . th dport @eg_port4 return\n' +
+        '    counter drop comment "egress not allowed"\n' +
+        '  }\n',
     );
-    expect(text).toContain(
-      '    ip6 daddr @managed6 ip6 saddr . ip6 daddr . meta l4proto . th dport != @in_point6 ip6 saddr . ip6 daddr != @in_any6 ip6 saddr . ip6 daddr . meta l4proto . th dport != @in_port6 counter drop comment "ingress not allowed"\n',
-    );
+    expect(text).toContain('    counter drop comment "ingress not allowed"\n');
+    // The checks are declared before the chain that jumps to them.
+    expect(text.indexOf('chain ingress6 {')).toBeLessThan(text.indexOf('chain forward {'));
     expect(text).toContain('    ip saddr @dead4 counter drop comment "stopped container"\n');
     expect(text).toContain('    ip6 daddr @dead6 counter drop comment "stopped container"\n');
     expect(text.match(/counter drop/g)).toHaveLength(8);
@@ -58,8 +66,43 @@ describe('renderTable', () => {
       /set in_point4 \{\n {4}type ipv4_addr \. ipv4_addr \. inet_proto \. inet_service\n {2}\}/,
     );
     expect(text).toMatch(/set in_port4 \{\n {4}type [^\n]*\n {4}flags interval\n/);
-    expect(text).toContain('add element inet bulkhead in_port6 { fd00::2 . fd00::3 . 17 . 5000-5010 }\n');
+    expect(text).toContain('add element inet bulkhead in_port6 { fd00::2 . fd00::3 . 17 . 5000-5100 }\n');
     expect(text).not.toContain('add element inet bulkhead eg_port4');
+  });
+
+  it('writes a few ports between two single addresses as hash elements, one per port', () => {
+    const elements = planElements({
+      ...PLAN,
+      egress: {
+        any: [],
+        ports: [
+          { src: ip('10.1.0.2'), dst: ip('10.1.0.3'), protocol: 6, first: 8080, last: 8082 },
+          {
+            src: ip('10.1.0.2'),
+            dst: ip('10.1.0.3'),
+            protocol: 6,
+            first: 9000,
+            last: 9000 + SMALL_PORT_RANGE,
+          },
+          {
+            src: ip('10.1.0.2'),
+            dst: { first: ip('10.1.0.3').first, last: ip('10.1.0.4').last },
+            protocol: 6,
+            first: 80,
+            last: 81,
+          },
+        ],
+      },
+    });
+    expect([...elements.get('eg_point4')!]).toEqual([
+      '10.1.0.2 . 10.1.0.3 . 6 . 8080',
+      '10.1.0.2 . 10.1.0.3 . 6 . 8081',
+      '10.1.0.2 . 10.1.0.3 . 6 . 8082',
+    ]);
+    expect([...elements.get('eg_port4')!]).toEqual([
+      `10.1.0.2 . 10.1.0.3 . 6 . 9000-${9000 + SMALL_PORT_RANGE}`,
+      '10.1.0.2 . 10.1.0.3-10.1.0.4 . 6 . 80-81',
+    ]);
   });
 
   it('lists the dead addresses one by one in hash sets', () => {
@@ -91,7 +134,7 @@ describe('renderDelta', () => {
     });
     expect(renderDelta('t', before, after)).toBe(
       'delete element inet t in_point4 { 10.1.0.2 . 10.1.0.3 . 6 . 80 }\n' +
-        'delete element inet t in_port6 { fd00::2 . fd00::3 . 17 . 5000-5010 }\n' +
+        'delete element inet t in_port6 { fd00::2 . fd00::3 . 17 . 5000-5100 }\n' +
         'add element inet t in_point4 { 10.1.0.4 . 10.1.0.3 . 6 . 80 }\n',
     );
     expect(renderDelta('t', before, before)).toBeUndefined();

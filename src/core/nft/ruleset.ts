@@ -48,10 +48,14 @@ export const SET_NAMES = [
 ] as const;
 
 /**
- * Port elements that are a single address, address and port go to the `*_point*` sets: hash sets, not the
- * concatenated interval (pipapo) sets. Measured on kernel 6.18: deleting 101 such elements from a 10,202-element
- * pipapo set took 2.1 s, from a hash set 10 ms — and container stops and starts are mostly such deletes.
+ * Port elements between a single address and a single address go to the `*_point*` sets: hash sets, not the
+ * concatenated interval (pipapo) sets, one element per port when they span at most SMALL_PORT_RANGE ports. Measured
+ * on kernel 6.18: deleting 101 such elements from a 10,202-element pipapo set took 2.1 s, from a hash set 10 ms; and
+ * a pipapo lookup costs more the more elements its set holds (the bench's connection rate through the 54k-element
+ * `in_port4`), a hash lookup does not.
  */
+export const SMALL_PORT_RANGE = 16;
+
 export function isHashSet(name: string): boolean {
   return name.includes('_point') || name.startsWith('dead');
 }
@@ -143,8 +147,15 @@ export function planElements(plan: EnforcementPlan): PlanElements {
   const direction = (prefix: 'eg' | 'in', d: DirectionPlan): void => {
     for (const e of d.any) add(`${prefix}_any${isV6(e.src) ? 6 : 4}`, elementText(e));
     for (const e of d.ports) {
-      const point = e.src.first === e.src.last && e.dst.first === e.dst.last && e.first === e.last;
-      add(`${prefix}_${point ? 'point' : 'port'}${isV6(e.src) ? 6 : 4}`, elementText(e));
+      const family = isV6(e.src) ? 6 : 4;
+      const points = e.src.first === e.src.last && e.dst.first === e.dst.last;
+      if (!points || e.last - e.first >= SMALL_PORT_RANGE) add(`${prefix}_port${family}`, elementText(e));
+      else if (e.first === e.last) add(`${prefix}_point${family}`, elementText(e));
+      else {
+        // A few ports between two addresses: one hash element per port (see SMALL_PORT_RANGE).
+        const pair = `${interval(e.src)} . ${interval(e.dst)} . ${e.protocol}`;
+        for (let port = e.first; port <= e.last; port++) add(`${prefix}_point${family}`, `${pair} . ${port}`);
+      }
     }
   };
   direction('eg', plan.egress);
@@ -152,15 +163,6 @@ export function planElements(plan: EnforcementPlan): PlanElements {
   return out;
 }
 
-/**
- * The rules. "established,related accept" first: replies and packets of allowed connections never reach a lookup,
- * which keeps throughput at the level of no rules. Then, for managed sources, the egress check, and for managed
- * destinations the ingress check: a packet is dropped when neither the any-set nor the port-set of that direction
- * holds it. Both checks run in the same pass, so a connection needs both directions ("both the egress policy on the
- * source pod and the ingress policy on the destination pod need to allow the connection"). Protocols without ports
- * (ICMP, ...) match only the any-sets: `th dport` is not a port for them, and no port element names their protocol.
- * Drops are final across base chains; an accept here ends only this chain, so Docker's own rules still apply.
- */
 /**
  * The shape of the table apart from set elements: two plans of the same shape differ by elements only, and the
  * agent updates elements; a different shape (flood limits added, removed or changed) replaces the table.
@@ -220,16 +222,43 @@ function limitSets(limits: readonly LimitPlan[]): string[] {
   return lines;
 }
 
-function chain(limits: readonly LimitPlan[]): string[] {
-  // The conditions of a rule are evaluated left to right and the first false one ends it, so an allowed packet
-  // stops at the first set that holds it: the hash lookup (points) goes first, the interval lookups after.
-  const check = (family: 'ip' | 'ip6', suffix: '4' | '6', prefix: 'eg' | 'in', side: 'saddr' | 'daddr') =>
-    `    ${family} ${side} @managed${suffix} ` +
-    `${family} saddr . ${family} daddr . meta l4proto . th dport != @${prefix}_point${suffix} ` +
-    `${family} saddr . ${family} daddr != @${prefix}_any${suffix} ` +
-    `${family} saddr . ${family} daddr . meta l4proto . th dport != @${prefix}_port${suffix} ` +
-    `counter drop comment "${prefix === 'eg' ? 'egress' : 'ingress'} not allowed"`;
+/** The chains that check one direction of one family, by name (`egress4`, ...), as the forward chain jumps to them. */
+export const CHECK_CHAINS = ['egress4', 'ingress4', 'egress6', 'ingress6'] as const;
+
+/**
+ * One direction's check of one family: an allowed packet returns at the first set that holds it (the hash lookup
+ * of single addresses and ports first, the interval lookups after), anything else reaches the drop. Each lookup is
+ * a rule of its own, so a packet whose key cannot be read (a transport header too short for `th dport`) fails that
+ * rule and goes on towards the drop, never past it.
+ */
+function checkChain(family: 'ip' | 'ip6', suffix: '4' | '6', prefix: 'eg' | 'in'): string[] {
+  const addresses = `${family} saddr . ${family} daddr`;
+  const direction = prefix === 'eg' ? 'egress' : 'ingress';
   return [
+    `  chain ${direction}${suffix} {`,
+    `    ${addresses} . meta l4proto . th dport @${prefix}_point${suffix} return`,
+    `    ${addresses} @${prefix}_any${suffix} return`,
+    `    ${addresses} . meta l4proto . th dport @${prefix}_port${suffix} return`,
+    `    counter drop comment "${direction} not allowed"`,
+    '  }',
+  ];
+}
+
+/**
+ * The rules. "established,related accept" first: replies and packets of allowed connections never reach a lookup,
+ * which keeps throughput at the level of no rules. Then the dead addresses, then, for managed sources, a jump to
+ * the egress check, and for managed destinations to the ingress check: a packet is dropped when none of that
+ * direction's sets holds it. Both checks run in the same pass, so a connection needs both directions ("both the
+ * egress policy on the source pod and the ingress policy on the destination pod need to allow the connection").
+ * Protocols without ports (ICMP, ...) match only the any-sets: no port element names their protocol. Drops are
+ * final across base chains; the accept here ends only this chain, so Docker's own rules still apply.
+ */
+function chains(limits: readonly LimitPlan[]): string[] {
+  return [
+    ...checkChain('ip', '4', 'eg'),
+    ...checkChain('ip', '4', 'in'),
+    ...checkChain('ip6', '6', 'eg'),
+    ...checkChain('ip6', '6', 'in'),
     '  chain forward {',
     '    type filter hook forward priority filter; policy accept;',
     '    ct state established,related accept',
@@ -238,10 +267,10 @@ function chain(limits: readonly LimitPlan[]): string[] {
     '    ip daddr @dead4 counter drop comment "stopped container"',
     '    ip6 saddr @dead6 counter drop comment "stopped container"',
     '    ip6 daddr @dead6 counter drop comment "stopped container"',
-    check('ip', '4', 'eg', 'saddr'),
-    check('ip', '4', 'in', 'daddr'),
-    check('ip6', '6', 'eg', 'saddr'),
-    check('ip6', '6', 'in', 'daddr'),
+    '    ip saddr @managed4 jump egress4',
+    '    ip daddr @managed4 jump ingress4',
+    '    ip6 saddr @managed6 jump egress6',
+    '    ip6 daddr @managed6 jump ingress6',
     ...limitRules(limits),
     '  }',
   ];
@@ -288,7 +317,7 @@ export function renderTable(
       '  }',
     );
   }
-  lines.push(...limitSets(limits), ...chain(limits), '}');
+  lines.push(...limitSets(limits), ...chains(limits), '}');
   for (const [name, set] of elements) lines.push(...addElements(table, name, set, 'add'));
   return `${lines.join('\n')}\n`;
 }
