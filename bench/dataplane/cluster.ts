@@ -294,7 +294,14 @@ export function linearRuleset(bench: BenchCluster): LinearRuleset {
   };
   const probe = (e: AnyElement): boolean => contains(e.src, client) && contains(e.dst, server);
   const list = (d: EnforcementPlan['egress'], side: 'saddr' | 'daddr'): string[] => {
+    // An open address allows everything on its side: as the element from or to everything it stands for.
+    const everything = (i: AddressInterval): AddressInterval =>
+      i.first >= V6_OFFSET ? AddressSet.ALL_V6.intervals[0]! : AddressSet.ALL_V4.intervals[0]!;
     const rules = [
+      ...d.open.map((i) => {
+        const e = side === 'saddr' ? { src: i, dst: everything(i) } : { src: everything(i), dst: i };
+        return { e, text: anyRule(e) };
+      }),
       ...d.any.map((e) => ({ e, text: anyRule(e) })),
       ...d.ports.map((e) => ({ e, text: portRule(e) })),
     ];

@@ -265,11 +265,16 @@ spec: {podSelector: {matchLabels: {app: m}}, policyTypes: [Ingress, Egress]}
     h.input.next = desired([A, ...neighbours.slice(0, 2)]);
     const stopped = await h.agent.reconcile('docker container die s4');
     expect(stopped).toMatchObject({ status: 'applied', transaction: 'delta', revoked: 1 });
-    expect(h.applied[1]).toBe('add element inet t dead4 { 10.1.0.104 }\n');
+    // Its egress was open (a hash set); the ingress range stays, and its address is dropped.
+    expect(h.applied[1]).toBe(
+      'delete element inet t eg_open4 { 10.1.0.104 }\nadd element inet t dead4 { 10.1.0.104 }\n',
+    );
     // It starts again with the same address: the range still holds it, so it is no longer dropped.
     h.input.next = desired([A, ...neighbours]);
     await h.agent.reconcile('docker container start s4');
-    expect(h.applied[2]).toBe('delete element inet t dead4 { 10.1.0.104 }\n');
+    expect(h.applied[2]).toBe(
+      'delete element inet t dead4 { 10.1.0.104 }\nadd element inet t eg_open4 { 10.1.0.104 }\n',
+    );
   });
 
   it('leaves out a container Docker reported dead, until the listing no longer shows it or it starts again', async () => {

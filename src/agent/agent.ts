@@ -324,8 +324,8 @@ export class Agent {
     const closed = planElements({
       managed: AddressSet.ALL,
       owned: AddressSet.EMPTY,
-      egress: { any: [], ports: [] },
-      ingress: { any: [], ports: [] },
+      egress: { open: [], any: [], ports: [] },
+      ingress: { open: [], any: [], ports: [] },
       diagnostics: [],
     });
     const applied = await this.deps.nft.apply(renderTable(this.options.table, closed));

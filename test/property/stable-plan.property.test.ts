@@ -141,8 +141,9 @@ describe('stablePlan across container starts and stops', () => {
     const plan = (addresses: bigint[]): EnforcementPlan => ({
       managed: MANAGED,
       owned: AddressSet.of(addresses.map((x) => ({ first: x, last: x }))),
-      egress: { any: [], ports: [] },
+      egress: { open: [], any: [], ports: [] },
       ingress: {
+        open: [],
         any: [],
         ports: AddressSet.of(addresses.map((x) => ({ first: x, last: x }))).intervals.map((dst) => ({
           src: { first: a(100), last: a(100) },

@@ -2,13 +2,14 @@
 // find the tracked connections a change no longer allows (revocation); tests use it as the compiled side of
 // "the ruleset equals the engine".
 
-import type { AddressInterval } from '../model/address-set.js';
+import { AddressSet, type AddressInterval } from '../model/address-set.js';
 import type { AnyElement, DirectionPlan, EnforcementPlan, PortElement } from './plan.js';
 
 const within = (address: bigint, i: AddressInterval): boolean => address >= i.first && address <= i.last;
 
 /** An index over one direction's elements by the managed side's address (source for egress, destination for ingress). */
 class DirectionIndex {
+  private readonly open: AddressSet;
   private readonly any: readonly AnyElement[];
   private readonly ports: readonly PortElement[];
 
@@ -18,12 +19,14 @@ class DirectionIndex {
   ) {
     const byFirst = <T extends AnyElement>(a: T, b: T): number =>
       a[side].first < b[side].first ? -1 : a[side].first > b[side].first ? 1 : 0;
+    this.open = AddressSet.of(plan.open);
     this.any = [...plan.any].sort(byFirst);
     this.ports = [...plan.ports].sort(byFirst);
   }
 
   allows(src: bigint, dst: bigint, protocol: number, port: number | undefined): boolean {
     const own = this.side === 'src' ? src : dst;
+    if (this.open.has(own)) return true;
     const match = (e: AnyElement): boolean => within(src, e.src) && within(dst, e.dst);
     if (this.candidates(this.any, own).some(match)) return true;
     if (port === undefined) return false;

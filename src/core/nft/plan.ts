@@ -46,6 +46,11 @@ export interface PortElement extends AnyElement {
 }
 
 export interface DirectionPlan {
+  /**
+   * The workload addresses this direction does not isolate (no policy selects them for it): every protocol and port
+   * to (egress) or from (ingress) everything. Kept apart from `any`, so that the ruleset finds them in a hash set.
+   */
+  readonly open: readonly AddressInterval[];
   /** Address pairs between which every protocol and port is allowed. */
   readonly any: readonly AnyElement[];
   readonly ports: readonly PortElement[];
@@ -88,8 +93,8 @@ export interface PlanOptions {
 }
 
 /**
- * Compiles the model's rows into a plan. A class with no row in a direction (not isolated) gets one element to or
- * from everything, because its addresses are managed: a managed address without elements is denied.
+ * Compiles the model's rows into a plan. A class with no row in a direction (not isolated) is open in it: its
+ * addresses are managed, and a managed address without elements would be denied.
  */
 export function compilePlan(model: Connectivity, options: PlanOptions = {}): EnforcementPlan {
   const diagnostics: Diagnostic[] = [];
@@ -111,11 +116,16 @@ export function compilePlan(model: Connectivity, options: PlanOptions = {}): Enf
       if (piece === undefined) pieces.set(key, (piece = { peer, protocol, first, last, subjects: [] }));
       return piece;
     };
+    const open: AddressInterval[] = [];
     for (let cls = 0; cls < model.classCount; cls++) {
       const subject = subjects[cls]!;
       if (subject.length === 0) continue;
       const row = directionRows[cls];
-      const runs = row === undefined ? everythingRuns(subject) : peerRuns(row, atoms);
+      if (row === undefined) {
+        open.push(...subject);
+        continue;
+      }
+      const runs = peerRuns(row, atoms);
       for (const [id, peers] of runs) {
         const conn = model.connectionOfId(id);
         for (const peer of peers) {
@@ -129,7 +139,11 @@ export function compilePlan(model: Connectivity, options: PlanOptions = {}): Enf
         }
       }
     }
-    const out = { any: [] as AnyElement[], ports: [] as PortElement[] };
+    const out = {
+      open: splitFamilies(AddressSet.of(open)),
+      any: [] as AnyElement[],
+      ports: [] as PortElement[],
+    };
     for (const piece of pieces.values()) {
       const peerV6 = piece.peer.first >= V6_OFFSET;
       for (const own of splitFamilies(AddressSet.of(piece.subjects))) {
@@ -297,14 +311,4 @@ function peerRuns(row: Row, atoms: Atoms): Map<number, PeerRun[]> {
     start = end + 1;
   }
   return runs;
-}
-
-/** A direction without isolation: everything of the subjects' families. */
-function everythingRuns(subject: readonly AddressInterval[]): Map<number, PeerRun[]> {
-  const families: PeerRun[] = [];
-  if (subject.some((s) => s.first < V6_OFFSET))
-    families.push({ ...AddressSet.ALL_V4.intervals[0]!, key: 'all4' });
-  if (subject.some((s) => s.first >= V6_OFFSET))
-    families.push({ ...AddressSet.ALL_V6.intervals[0]!, key: 'all6' });
-  return new Map([[ConnTable.ALL_ID, families]]);
 }

@@ -21,8 +21,13 @@ const ip = (text: string) => {
 const PLAN: EnforcementPlan = {
   managed: parseCidr('10.1.0.0/24')!.set.union(parseCidr('fd00::/64')!.set),
   owned: AddressSet.of([ip('10.1.0.2'), ip('10.1.0.3'), ip('fd00::2'), ip('fd00::3')]),
-  egress: { any: [{ src: ip('10.1.0.2'), dst: parseCidr('0.0.0.0/0')!.set.intervals[0]! }], ports: [] },
+  egress: {
+    open: [],
+    any: [{ src: ip('10.1.0.2'), dst: parseCidr('0.0.0.0/0')!.set.intervals[0]! }],
+    ports: [],
+  },
   ingress: {
+    open: [],
     any: [],
     ports: [
       { src: ip('10.1.0.2'), dst: ip('10.1.0.3'), protocol: 6, first: 80, last: 80 },
@@ -45,12 +50,14 @@ describe('renderTable', () => {
     expect(text).toContain('    ip6 daddr @managed6 jump ingress6\n');
     expect(text).toContain(
       '  chain egress4 {\n' +
+        '    ip saddr @eg_open4 return\n' +
         '    ip saddr . ip daddr . meta l4proto . th dport @eg_point4 return\n' +
-        '    ip saddr . ip daddr @eg_any4 return\n' +
         '    ip saddr . ip daddr . meta l4proto . th dport @eg_port4 return\n' +
+        '    ip saddr . ip daddr @eg_any4 return\n' +
         '    counter drop comment "egress not allowed"\n' +
         '  }\n',
     );
+    expect(text).toContain('    ip6 daddr @in_open6 return\n');
     expect(text).toContain('    counter drop comment "ingress not allowed"\n');
     // The checks are declared before the chain that jumps to them.
     expect(text.indexOf('chain ingress6 {')).toBeLessThan(text.indexOf('chain forward {'));
@@ -74,6 +81,7 @@ describe('renderTable', () => {
     const elements = planElements({
       ...PLAN,
       egress: {
+        open: [],
         any: [],
         ports: [
           { src: ip('10.1.0.2'), dst: ip('10.1.0.3'), protocol: 6, first: 8080, last: 8082 },
@@ -105,6 +113,17 @@ describe('renderTable', () => {
     ]);
   });
 
+  it('lists the open addresses of each direction one by one in hash sets', () => {
+    const elements = planElements({
+      ...PLAN,
+      egress: { ...PLAN.egress, open: [{ first: ip('10.1.0.5').first, last: ip('10.1.0.6').last }] },
+      ingress: { ...PLAN.ingress, open: [ip('fd00::7')] },
+    });
+    expect([...elements.get('eg_open4')!]).toEqual(['10.1.0.5', '10.1.0.6']);
+    expect([...elements.get('in_open6')!]).toEqual(['fd00::7']);
+    expect(elements.get('in_open4')!.size).toBe(0);
+  });
+
   it('lists the dead addresses one by one in hash sets', () => {
     const text = renderTable(
       'bulkhead',
@@ -128,6 +147,7 @@ describe('renderDelta', () => {
     const after = planElements({
       ...PLAN,
       ingress: {
+        open: [],
         any: [],
         ports: [{ src: ip('10.1.0.4'), dst: ip('10.1.0.3'), protocol: 6, first: 80, last: 80 }],
       },
@@ -146,7 +166,11 @@ describe('takesAway', () => {
     const before = planElements(PLAN);
     const more = planElements({
       ...PLAN,
-      egress: { any: [...PLAN.egress.any, { src: ip('10.1.0.3'), dst: ip('10.1.0.2') }], ports: [] },
+      egress: {
+        open: [],
+        any: [...PLAN.egress.any, { src: ip('10.1.0.3'), dst: ip('10.1.0.2') }],
+        ports: [],
+      },
     });
     expect(takesAway(before, more)).toBe(false);
     expect(takesAway(more, before)).toBe(true);

@@ -114,6 +114,8 @@ function stableDirection(
   const newPorts = cut(ports.added, keptPorts);
   return {
     plan: {
+      // Open addresses are single-address hash elements: written as the desired plan has them (deletes are cheap).
+      open: desired.open,
       any: [...any.unchanged, ...keptAny, ...newAny],
       ports: [...ports.unchanged, ...keptPorts, ...newPorts],
     },
