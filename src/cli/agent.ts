@@ -170,6 +170,12 @@ export async function agent(options: AgentCliOptions, io: CliIo): Promise<number
   const bridge = await bridgeFilterStatus();
   if (!bridge.ipv4)
     log(`warning: br_netfilter is ${bridge.loaded ? 'off' : 'not loaded'}. ${BRIDGE_FILTER_HINT}`);
+  else if (!bridge.ipv6)
+    log(
+      'warning: net.bridge.bridge-nf-call-ip6tables is off: IPv6 traffic between containers on the same Docker ' +
+        'network is not filtered. Run: sysctl -w net.bridge.bridge-nf-call-ip6tables=1 (and add it to ' +
+        '/etc/sysctl.d/ to keep it after a reboot).',
+    );
 
   const startedAt = new Date().toISOString();
   const saveState = (): void => {

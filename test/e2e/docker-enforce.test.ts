@@ -456,6 +456,63 @@ describe.skipIf(!available)('bulkhead agent as a daemon on a real Docker host', 
     }
   }, 90_000);
 
+  it('enforces the same policies over IPv6 (a dual-stack network), cell for cell as reach', async () => {
+    // A unique-local /64 of this run's own (fd00::/8 is for private use).
+    const net6 = `${prefix}net6`;
+    const hex = (n: number): string => (n & 0xffff).toString(16);
+    await docker(
+      'network',
+      'create',
+      '--ipv6',
+      '--subnet',
+      `fd42:${hex(process.pid)}:${hex(Date.now())}:1::/64`,
+      net6,
+    );
+    const started: Pod[] = [];
+    try {
+      const from = agent!.output().length;
+      for (const name of ['a', 'b', 'c'])
+        started.push(
+          await startPod({
+            name: `${prefix}x6-${name}`,
+            namespace: 'x',
+            image,
+            networks: [net6],
+            labels: { pod: name },
+          }),
+        );
+      await agent!.waitFor(/: elements updated: \d+ workloads[^\n]*\n[^\n]*enforced/, 10_000, from);
+      // The same pods, probed at their IPv6 addresses.
+      const v6 = await Promise.all(
+        started.map(async (p) => {
+          const address = await docker(
+            'inspect',
+            '--format',
+            `{{(index .NetworkSettings.Networks "${net6}").GlobalIPv6Address}}`,
+            p.name,
+          );
+          expect(address).toMatch(/^fd42:/);
+          return { ...p, ips: { [net6]: address } };
+        }),
+      );
+      const [a, b, c] = v6 as [Pod, Pod, Pod];
+      // x/a accepts pod=b on 81 only (the policy of the tests before).
+      expect(await probeOnce(b, a, 'tcp/81')).toBe(true);
+      expect(await probeOnce(c, a, 'tcp/81')).toBe(false);
+      expect(await probeOnce(b, a, 'tcp/80')).toBe(false);
+      expect(await probeOnce(a, c, 'udp/80')).toBe(true);
+      const [actual, expected] = await Promise.all([
+        probeMatrix(v6, PROBES),
+        reachMatrix(policies, v6, PROBES),
+      ]);
+      expect(expected.size).toBe(3 * 2 * PROBES.length);
+      expect(disagreements(actual, expected)).toEqual([]);
+    } finally {
+      if (started.length > 0) await docker('rm', '-f', ...started.map((p) => p.name)).catch(() => undefined);
+      await docker('network', 'rm', net6).catch(() => undefined);
+    }
+  }, 90_000);
+
   it('repairs edits of its table by someone else (nft monitor)', async () => {
     const [xa, xb] = [pod('x', 'a'), pod('x', 'b')];
     const from = agent!.output().length;
