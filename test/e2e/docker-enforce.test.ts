@@ -513,6 +513,21 @@ describe.skipIf(!available)('bulkhead agent as a daemon on a real Docker host', 
     }
   }, 90_000);
 
+  it('drops a packet too short to have ports unless an allowance without ports covers it', async () => {
+    // A 2-byte raw IPv4 packet of an unassigned protocol (253): `th dport` cannot be read from it. The check must
+    // still drop it where nothing without ports allows it (until the check chains, such a packet ended the drop
+    // rule undropped and went through).
+    const [xa, xb, ya] = [pod('x', 'a'), pod('x', 'b'), pod('y', 'a')];
+    for (const dst of [xa, xb]) await docker('exec', '-d', dst.name, 'bhprobe', 'rawecho', '253');
+    const raw = async (src: Pod, dst: Pod): Promise<boolean> =>
+      (await docker('exec', src.name, 'bhprobe', 'raw', '1500', addressFrom(src, dst), '253', '2')) ===
+      'open';
+    // x/b is not isolated: every protocol reaches it. x/a accepts pod=b of x on tcp/81 only.
+    expect(await raw(ya, xb)).toBe(true);
+    expect(await raw(ya, xa)).toBe(false);
+    expect(await raw(xb, xa)).toBe(false);
+  }, 60_000);
+
   it('repairs edits of its table by someone else (nft monitor)', async () => {
     const [xa, xb] = [pod('x', 'a'), pod('x', 'b')];
     const from = agent!.output().length;

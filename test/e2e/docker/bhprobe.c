@@ -8,6 +8,11 @@
  *                                     per target. TCP is open when "ok" arrives; UDP when the reply arrives.
  *   bhprobe hold IP PORT             one long-lived TCP connection: writes a line every 200 ms and prints
  *                                     "alive N" per echo; prints "cut" and exits 3 when an echo is 1 s late.
+ *   bhprobe rawecho PROTO            answers every IPv4 packet of protocol PROTO with a one-byte packet of it.
+ *   bhprobe raw TIMEOUT_MS IP PROTO BYTES
+ *                                     sends IPv4 packets of protocol PROTO with BYTES bytes of payload (too few
+ *                                     for a transport header's ports when under 4) until IP answers ("open") or
+ *                                     the time is up ("closed"). Needs CAP_NET_RAW, which containers have.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -208,10 +213,58 @@ static int hold(char *ip, int port) {
   }
 }
 
+static int rawecho(int proto) {
+  int fd = socket(AF_INET, SOCK_RAW, proto);
+  if (fd < 0) {
+    perror("raw socket");
+    return 2;
+  }
+  for (;;) {
+    char buf[2048];
+    struct sockaddr_in from;
+    socklen_t len = sizeof from;
+    if (recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &len) >= 0)
+      sendto(fd, "k", 1, 0, (struct sockaddr *)&from, len);
+  }
+}
+
+static int raw(long timeout, const char *ip, int proto, int bytes) {
+  struct sockaddr_in to = {.sin_family = AF_INET};
+  if (inet_pton(AF_INET, ip, &to.sin_addr) != 1 || bytes < 0 || bytes > 64) {
+    fprintf(stderr, "bad raw target %s\n", ip);
+    return 2;
+  }
+  int fd = socket(AF_INET, SOCK_RAW, proto);
+  if (fd < 0) {
+    perror("raw socket");
+    return 2;
+  }
+  struct timeval tv = {.tv_sec = 0, .tv_usec = 200000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char payload[64] = {0};
+  long deadline = now_ms() + timeout;
+  while (now_ms() < deadline) {
+    sendto(fd, payload, bytes, 0, (struct sockaddr *)&to, sizeof to);
+    char buf[2048];
+    struct sockaddr_in from;
+    socklen_t len = sizeof from;
+    if (recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &len) > 0 &&
+        from.sin_addr.s_addr == to.sin_addr.s_addr) {
+      printf("open\n");
+      return 0;
+    }
+  }
+  printf("closed\n");
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc >= 3 && strcmp(argv[1], "serve") == 0) return serve(argc - 2, argv + 2);
   if (argc >= 3 && strcmp(argv[1], "probe") == 0) return probe(argc - 2, argv + 2);
   if (argc == 4 && strcmp(argv[1], "hold") == 0) return hold(argv[2], atoi(argv[3]));
-  fprintf(stderr, "usage: bhprobe serve PORT... | probe TIMEOUT_MS tcp:IP:PORT|udp:IP:PORT... | hold IP PORT\n");
+  if (argc == 3 && strcmp(argv[1], "rawecho") == 0) return rawecho(atoi(argv[2]));
+  if (argc == 6 && strcmp(argv[1], "raw") == 0) return raw(atol(argv[2]), argv[3], atoi(argv[4]), atoi(argv[5]));
+  fprintf(stderr, "usage: bhprobe serve PORT... | probe TIMEOUT_MS tcp:IP:PORT|udp:IP:PORT... | hold IP PORT | "
+                  "rawecho PROTO | raw TIMEOUT_MS IP PROTO BYTES\n");
   return 2;
 }
