@@ -22,7 +22,7 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-function harness(): Harness {
+async function harness(): Promise<Harness> {
   const reasons: string[] = [];
   const told: string[] = [];
   const running = new Set<string>(['c-running']);
@@ -66,6 +66,9 @@ function harness(): Harness {
     },
   });
   void follower.run();
+  // The reconcile it runs as it starts following, so that each test sees only what its events cause.
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  expect(reasons.splice(0)).toEqual(['following events']);
   return {
     follower,
     emit: (event) => onEvent!({ actor: 'x', timeNano: 0n, ...event }),
@@ -78,7 +81,7 @@ function harness(): Harness {
 
 describe('Follower', () => {
   it('reconciles on start and die, not on the events that only come with them', async () => {
-    const h = harness();
+    const h = await harness();
     h.emit({ type: 'network', action: 'connect', container: 'c-new' });
     h.emit({ type: 'container', action: 'kill' });
     h.emit({ type: 'container', action: 'destroy' });
@@ -91,7 +94,7 @@ describe('Follower', () => {
   });
 
   it('reconciles when a running container joins or leaves a network, and when networks come and go', async () => {
-    const h = harness();
+    const h = await harness();
     h.emit({ type: 'network', action: 'connect', actor: 'net-1', container: 'c-running' });
     await h.settle();
     h.emit({ type: 'network', action: 'create', actor: 'net-2' });
@@ -101,7 +104,7 @@ describe('Follower', () => {
   });
 
   it('tells the agent which containers died and started, so that their network events are judged by that', async () => {
-    const h = harness();
+    const h = await harness();
     h.emit({ type: 'container', action: 'die', actor: 'c-running' });
     await h.settle();
     // Docker disconnects a dead container after its die: nothing more to reconcile for.
@@ -115,7 +118,7 @@ describe('Follower', () => {
   });
 
   it('tells the inventory every event, also those that start no reconcile', async () => {
-    const h = harness();
+    const h = await harness();
     h.emit({ type: 'container', action: 'exec_start', actor: 'c1' });
     h.emit({ type: 'network', action: 'connect', actor: 'net-1', container: 'c-new' });
     await h.settle();
@@ -125,7 +128,7 @@ describe('Follower', () => {
   });
 
   it('runs one more reconcile for everything that arrived during one', async () => {
-    const h = harness();
+    const h = await harness();
     h.emit({ type: 'container', action: 'start', actor: 'a' });
     h.emit({ type: 'container', action: 'die', actor: 'b' });
     h.emit({ type: 'container', action: 'start', actor: 'c' });

@@ -62,6 +62,8 @@ export class Follower {
     this.subscribe();
     this.watchPolicies();
     this.watchTable();
+    // What changed between the first reconcile and the subscription above would otherwise wait for a resync.
+    this.trigger('following events');
     const resync = setInterval(() => {
       this.deps.inventory?.forget();
       this.trigger('periodic resync');
