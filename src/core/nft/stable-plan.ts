@@ -141,7 +141,7 @@ function compare<T extends Box>(
 }
 
 /** What is left of `box` after taking away every box of `cutters`, as disjoint boxes. */
-export function subtractAll<T extends Box>(box: T, cutters: readonly Box[]): T[] {
+function subtractAll<T extends Box>(box: T, cutters: readonly Box[]): T[] {
   let pieces: T[] = [box];
   for (const cutter of cutters) {
     pieces = pieces.flatMap((piece) => subtract(piece, cutter));
