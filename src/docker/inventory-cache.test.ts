@@ -80,13 +80,17 @@ describe('InventoryCache', () => {
     expect(await ids(cache)).toEqual(['a', 'b']);
     expect(daemon.calls).toEqual(['list', 'inspect b']);
 
-    // Stopped (inspect says exited), removed (inspect says 404): both leave the inventory.
+    // Paused and renamed: read again. Events that change nothing here (exec, health) cost nothing.
     daemon.containers.set('a', container('a', 'exited'));
-    daemon.containers.delete('b');
-    cache.changed(event('container', 'stop', 'a'));
+    cache.changed(event('container', 'pause', 'a'));
+    cache.changed(event('container', 'exec_start', 'b'));
+    cache.changed(event('container', 'health_status: healthy', 'b'));
+    expect(await ids(cache)).toEqual(['b']);
+    expect(daemon.calls).toEqual(['list', 'inspect b', 'inspect a']);
+    // Removed: dropped without asking Docker (an inspect would wait for the removal).
     cache.changed(event('container', 'destroy', 'b'));
     expect(await ids(cache)).toEqual([]);
-    expect(daemon.calls).toEqual(['list', 'inspect b', 'inspect a', 'inspect b']);
+    expect(daemon.calls).toEqual(['list', 'inspect b', 'inspect a']);
   });
 
   it('drops a container at its die event without asking Docker, which still says running then', async () => {
@@ -110,6 +114,8 @@ describe('InventoryCache', () => {
     await cache.listNetworks();
     expect(daemon.calls).toEqual(['list', 'networks']);
     cache.changed(event('network', 'connect', 'net-2', { container: 'a' }));
+    // A container that does not run (connected before its start) is read at its start, not now.
+    cache.changed(event('network', 'connect', 'net-2', { container: 'not-started' }));
     await ids(cache);
     await cache.listNetworks();
     expect(daemon.calls).toEqual(['list', 'networks', 'inspect a', 'networks']);

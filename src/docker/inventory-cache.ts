@@ -13,6 +13,11 @@ import type {
   DockerResult,
 } from './engine-client.js';
 
+/** Container events after which it may run with other names, labels' effects or endpoints: inspected again. */
+const REREAD = new Set(['start', 'restart', 'unpause', 'pause', 'rename', 'update']);
+/** Container events after which it does not run: dropped without asking Docker. */
+const GONE = new Set(['die', 'destroy']);
+
 export class InventoryCache implements DockerInventorySource {
   /** The running containers by id; undefined: list them all at the next read. */
   private containers: Map<string, DockerContainer> | undefined;
@@ -28,20 +33,24 @@ export class InventoryCache implements DockerInventorySource {
     return this.docker.where;
   }
 
-  /** Marks what a Docker event may have changed, to be read again at the next read. */
+  /**
+   * Marks what a Docker event may have changed, to be read again at the next read. Only the events after which a
+   * running container's name, state or endpoints may differ cost an inspect: an inspect of a container Docker is
+   * stopping or removing waits for Docker to finish (seconds on a loaded host), so those are dropped at once.
+   */
   changed(event: DockerEvent): void {
-    if (event.type === 'container' && event.action === 'die') {
-      // Gone from the inventory at once: an inspect now would wait while Docker cleans up the container (tens of
-      // milliseconds on the path to enforcing its stop), and would still say "running" (Docker 20.10 sends `die`
-      // first). A later start marks it again.
+    if (event.type === 'container' && GONE.has(event.action)) {
+      // Docker 20.10 sends `die` while its container list still says "running". A later start marks it again.
       this.containers?.delete(event.actor);
       this.stale.delete(event.actor);
-    } else if (event.type === 'container') this.stale.add(event.actor);
+    } else if (event.type === 'container' && REREAD.has(event.action)) this.stale.add(event.actor);
     else if (event.type === 'network') {
       this.networks = undefined;
       this.networkEvents++;
-      // connect and disconnect name the container whose endpoints changed.
-      if (event.container !== undefined) this.stale.add(event.container);
+      // connect and disconnect name the container whose endpoints changed; one that does not run has no endpoints
+      // here until its start, and one that is being removed would make the inspect wait.
+      if (event.container !== undefined && this.containers?.has(event.container) === true)
+        this.stale.add(event.container);
     }
   }
 
@@ -63,10 +72,12 @@ export class InventoryCache implements DockerInventorySource {
       return { ok: true, value: listed.value };
     }
     const containers = this.containers;
-    for (const id of [...this.stale]) {
-      // Unmarked before the request: an event during it marks the container again.
-      this.stale.delete(id);
-      const inspected = await this.docker.inspectContainer(id);
+    // Unmarked before the requests: an event during them marks the container again.
+    const ids = [...this.stale];
+    this.stale.clear();
+    const answers = await Promise.all(ids.map((id) => this.docker.inspectContainer(id)));
+    for (const [i, inspected] of answers.entries()) {
+      const id = ids[i]!;
       if (inspected.ok) {
         if (isRunning(inspected.value)) containers.set(inspected.value.id, inspected.value);
         else containers.delete(inspected.value.id);

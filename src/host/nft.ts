@@ -12,9 +12,16 @@ export interface NftError {
 export type NftResult<T = void> =
   { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: NftError };
 
+/** How long after its nft process ended a change reported with that pid still counts as ours. */
+const OWN_PID_GRACE_MS = 5000;
+
 export class Nft {
-  /** Pids of the nft processes this object started lately: `nft monitor` names the process of each change. */
-  private readonly ownPids: number[] = [];
+  /**
+   * The nft processes this object started lately, by pid, with when each ended (undefined while it runs): `nft
+   * monitor` names the process of each change. Pids are reused (pid_max is 32768 here), so a pid counts as ours only
+   * while its process runs and for OWN_PID_GRACE_MS after, long enough for the monitor to report its change.
+   */
+  private readonly ownPids = new Map<number, number | undefined>();
 
   constructor(
     private readonly run: ProgramRunner = runProgram,
@@ -33,14 +40,19 @@ export class Nft {
 
   private async load(ruleset: string, checkOnly: boolean): Promise<NftResult> {
     const args = checkOnly ? ['-c', '-f', '/dev/stdin'] : ['-f', '/dev/stdin'];
+    let spawned: number | undefined;
     const result = await this.run(this.program, args, {
       input: ruleset,
       timeoutMs: 120_000,
       onSpawn: (pid) => {
-        this.ownPids.push(pid);
-        if (this.ownPids.length > 256) this.ownPids.shift();
+        spawned = pid;
+        this.ownPids.set(pid, undefined);
       },
     });
+    const now = Date.now();
+    if (spawned !== undefined) this.ownPids.set(spawned, now);
+    for (const [pid, ended] of this.ownPids)
+      if (ended !== undefined && now - ended > OWN_PID_GRACE_MS) this.ownPids.delete(pid);
     if (result.spawnError !== undefined) return notFound(result.spawnError);
     if (result.code !== 0)
       return {
@@ -58,7 +70,9 @@ export class Nft {
 
   /** Whether a change `nft monitor` reports came from a transaction this object ran. */
   startedBy(pid: number): boolean {
-    return this.ownPids.includes(pid);
+    if (!this.ownPids.has(pid)) return false;
+    const ended = this.ownPids.get(pid);
+    return ended === undefined || Date.now() - ended <= OWN_PID_GRACE_MS;
   }
 
   /** Whether `inet <table>` exists. */
