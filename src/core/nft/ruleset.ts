@@ -5,7 +5,7 @@
 // protocols are integers) or from a table name checked by `checkTableName`: nft treats an unparseable address as a
 // host name and resolves it, so nothing from the input reaches the text as written.
 
-import { V6_OFFSET, formatAddress, type AddressInterval } from '../model/address-set.js';
+import { AddressSet, V6_OFFSET, formatAddress, type AddressInterval } from '../model/address-set.js';
 import {
   splitFamilies,
   type AnyElement,
@@ -149,12 +149,14 @@ export function planElements(plan: EnforcementPlan): PlanElements {
     for (const i of limit.subjects) add(`${limit.key}_dst${isV6(i) ? 6 : 4}`, interval(i));
   }
   for (const i of splitFamilies(plan.managed)) add(isV6(i) ? 'managed6' : 'managed4', interval(i));
-  // A hash set holds single addresses: the dead addresses one by one (a stopped container is one address).
-  for (const i of plan.dead?.intervals ?? [])
-    for (let a = i.first; a <= i.last; a++) add(a >= V6_OFFSET ? 'dead6' : 'dead4', address(a));
+  // A hash set of addresses holds single addresses: the intervals one address at a time.
+  const addAddresses = (name: string, intervals: readonly AddressInterval[]): void => {
+    for (const i of intervals)
+      for (let a = i.first; a <= i.last; a++) add(`${name}${isV6(i) ? 6 : 4}`, address(a));
+  };
+  addAddresses('dead', splitFamilies(plan.dead ?? AddressSet.EMPTY));
   const direction = (prefix: 'eg' | 'in', d: DirectionPlan): void => {
-    for (const i of d.open)
-      for (let a = i.first; a <= i.last; a++) add(`${prefix}_open${isV6(i) ? 6 : 4}`, address(a));
+    addAddresses(`${prefix}_open`, d.open);
     for (const e of d.any) add(`${prefix}_any${isV6(e.src) ? 6 : 4}`, elementText(e));
     for (const e of d.ports) {
       const family = isV6(e.src) ? 6 : 4;
