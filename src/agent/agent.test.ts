@@ -53,7 +53,6 @@ interface Harness {
   deleted: TrackedConnection[][];
   logs: string[];
   input: { next: DesiredInput };
-  excluded: string[][];
   tracked: { list: TrackedConnection[] };
   nftFails: { apply: boolean };
   tableInKernel: { value: boolean };
@@ -66,17 +65,13 @@ function harness(first: DesiredInput, failMode: FailMode = 'closed'): Harness {
     deleted: [] as TrackedConnection[][],
     logs: [] as string[],
     input: { next: first },
-    excluded: [] as string[][],
     tracked: { list: [] as TrackedConnection[] },
     nftFails: { apply: false },
     tableInKernel: { value: false },
   };
   const agent = new Agent(
     {
-      readDesired: async ({ exclude }) => {
-        h.excluded.push([...exclude]);
-        return h.input.next;
-      },
+      readDesired: async () => h.input.next,
       nft: {
         check: async (ruleset) => {
           h.checked.push(ruleset);
@@ -277,24 +272,24 @@ spec: {podSelector: {matchLabels: {app: m}}, policyTypes: [Ingress, Egress]}
     );
   });
 
-  it('leaves out a container Docker reported dead, until the listing no longer shows it or it starts again', async () => {
+  it('takes a container Docker reported dead for stopped, until the listing no longer shows it or it starts again', async () => {
     const h = harness(desired([A, B]));
     await h.agent.reconcile('start');
     expect(h.agent.isRunning('b-id')).toBe(true);
     h.agent.containerDied('b-id');
     expect(h.agent.isRunning('b-id')).toBe(false);
-    // Docker still lists b as running right after its die: it is excluded from that read.
+    // Docker still lists b as running right after its die: a read then does not make it run again.
     await h.agent.reconcile('docker container die b');
-    expect(h.excluded.at(-1)).toEqual(['b-id']);
+    expect(h.agent.isRunning('b-id')).toBe(false);
     h.agent.containerStarted('b-id');
     await h.agent.reconcile('docker container start b');
-    expect(h.excluded.at(-1)).toEqual([]);
     expect(h.agent.isRunning('b')).toBe(true);
     h.agent.containerDied('b-id');
     h.input.next = desired([A]);
     await h.agent.reconcile('docker container die b');
-    await h.agent.reconcile('resync');
-    expect(h.excluded.at(-1)).toEqual([]);
+    // Gone from the listing: no longer remembered as dead, and not running either.
+    h.agent.containerStarted('b-id');
+    expect(h.agent.isRunning('b-id')).toBe(false);
   });
 
   it('previews the ruleset without applying it', async () => {

@@ -32,8 +32,8 @@ export type DesiredInput =
       /** Docker network subnets: managed even where no container has an address yet. */
       readonly managed: AddressSet;
       /**
-       * The ids of the containers Docker lists as running, excluded ones included (to tell which Docker events can
-       * change anything, and when an excluded container is gone from the listing).
+       * The ids of the containers Docker lists as running (to tell which Docker events can change anything, and when
+       * a container reported dead is gone from the listing).
        */
       readonly running?: ReadonlySet<string>;
       /** Rendered warnings to log (never blocking). */
@@ -44,16 +44,12 @@ export type DesiredInput =
   /** The Docker inventory could not be read: --fail-mode decides. */
   | { readonly ok: false; readonly kind: 'inventory'; readonly message: string };
 
-export interface ReadOptions {
-  /**
-   * Containers Docker reported dead since they last started: left out even when the listing still shows them
-   * running (Docker 20.10 sends `die` before its container list says so, and releases the addresses after).
-   */
-  readonly exclude: ReadonlySet<string>;
-}
-
 export interface AgentDeps {
-  readonly readDesired: (options: ReadOptions) => Promise<DesiredInput>;
+  /**
+   * The inventory and the policies. The daemon reads the inventory from Docker's events (src/docker/inventory-
+   * cache.ts), which leave a container out from its `die` event on.
+   */
+  readonly readDesired: () => Promise<DesiredInput>;
   readonly nft: Pick<Nft, 'check' | 'apply' | 'hasTable'>;
   readonly conntrack: Pick<Conntrack, 'list' | 'delete'>;
   readonly log: (line: string) => void;
@@ -109,6 +105,7 @@ export class Agent {
   private lastOutcome: (ReconcileOutcome & { at: string; reason: string }) | undefined;
   private replaceWhole = false;
   private running: ReadonlySet<string> = new Set();
+  /** Containers Docker reported dead since the last read that listed them (see isRunning). */
   private readonly died = new Set<string>();
 
   constructor(
@@ -148,7 +145,7 @@ export class Agent {
   async preview(): Promise<
     { ok: true; ruleset: string; plan: EnforcementPlan } | { ok: false; message: string }
   > {
-    const desired = await this.deps.readDesired({ exclude: this.died });
+    const desired = await this.deps.readDesired();
     if (!desired.ok) return { ok: false, message: desired.message };
     const plan = this.compile(desired.cluster, desired.managed);
     return { ok: true, ruleset: renderTable(this.options.table, planElements(plan), plan.limits), plan };
@@ -180,7 +177,7 @@ export class Agent {
       stagesMs[name] = (stagesMs[name] ?? 0) + (now - mark);
       mark = now;
     };
-    const desired = await this.deps.readDesired({ exclude: new Set(this.died) });
+    const desired = await this.deps.readDesired();
     stage('read');
     if (!desired.ok && desired.kind === 'policy')
       return {
@@ -372,7 +369,7 @@ export class Agent {
     return revoked;
   }
 
-  /** Docker reported the container dead: it is left out from now on, whatever the listing says. */
+  /** Docker reported the container dead: it does not run from now on, whatever the last listing said. */
   containerDied(containerId: string): void {
     this.died.add(containerId);
   }

@@ -3,13 +3,7 @@
 
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import {
-  Agent,
-  type DesiredInput,
-  type FailMode,
-  type ReadOptions,
-  type ReconcileOutcome,
-} from '../agent/agent.js';
+import { Agent, type DesiredInput, type FailMode, type ReconcileOutcome } from '../agent/agent.js';
 import { Follower } from '../agent/follow.js';
 import {
   DEFAULT_STATE_DIR,
@@ -26,7 +20,7 @@ import {
   resolveDockerSocket,
   type DockerInventorySource,
 } from '../docker/engine-client.js';
-import { loadDockerInventory } from '../docker/inventory.js';
+import { isRunningContainer, loadDockerInventory } from '../docker/inventory.js';
 import { InventoryCache } from '../docker/inventory-cache.js';
 import { Conntrack } from '../host/conntrack.js';
 import { sourcesFingerprint } from '../k8s/read-sources.js';
@@ -98,7 +92,7 @@ export async function agent(options: AgentCliOptions, io: CliIo): Promise<number
       loadedPolicies = { fingerprint, value: await readDockerPolicies([policies], io) };
     return loadedPolicies.value;
   };
-  const readDesired = async ({ exclude }: ReadOptions): Promise<DesiredInput> => {
+  const readDesired = async (): Promise<DesiredInput> => {
     // One read of the networks serves the mapping and the managed subnets: not a second request, and not a second
     // answer that could differ from the one the containers were mapped with.
     let networksRead: ReturnType<DockerEngineClient['listNetworks']> | undefined;
@@ -108,8 +102,8 @@ export async function agent(options: AgentCliOptions, io: CliIo): Promise<number
       listContainers: async () => {
         const listed = await inventorySource.listContainers();
         if (!listed.ok) return listed;
-        for (const c of listed.value) if (c.state === '' || c.state === 'running') running.add(c.id);
-        return { ok: true, value: listed.value.filter((c) => !exclude.has(c.id)) };
+        for (const c of listed.value) if (isRunningContainer(c)) running.add(c.id);
+        return listed;
       },
       inspectContainer: (id) => docker.inspectContainer(id),
       listNetworks: () => (networksRead ??= inventorySource.listNetworks()),

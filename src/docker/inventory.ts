@@ -26,6 +26,11 @@ export const COMPOSE_PROJECT_LABEL = 'com.docker.compose.project';
 /** Bulkhead's own label naming the container, so that the generated segmentation policy selects it alone. */
 export const CONTAINER_LABEL = 'bulkhead.io/container';
 
+/** Whether a listed container is mapped: running (an empty state: a listing that does not say). */
+export function isRunningContainer(container: DockerContainer): boolean {
+  return container.state === '' || container.state === 'running';
+}
+
 /** Reads the running containers and the networks from `source` and maps them; a Docker failure is the result. */
 export async function loadDockerInventory(source: DockerInventorySource): Promise<DockerResult<LoadResult>> {
   const containers = await source.listContainers();
@@ -51,7 +56,7 @@ export function mapDockerInventory(
   const adminPolicies: AdminPolicy[] = [];
   const objects: ObjectRecord[] = [];
   const networkByName = new Map(networks.map((n) => [n.name, n]));
-  const running = containers.filter((c) => c.state === '' || c.state === 'running');
+  const running = containers.filter(isRunningContainer);
 
   for (const container of running) {
     const source: SourceRef = { file: `docker:${container.name}` };
