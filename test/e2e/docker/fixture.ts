@@ -5,6 +5,7 @@ import { execFile, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { expect } from 'vitest';
 import { runCli } from '../../run-cli.js';
 
 const run = promisify(execFile);
@@ -179,6 +180,23 @@ export function connAllows(conn: string, probe: Probe): boolean {
 }
 
 /** The cells where the real traffic and the prediction differ, for a readable failure. */
+/**
+ * Probes every cell between `pods` for real and expects each to be what `bulkhead reach` predicts for the same
+ * policies and the running containers; returns the prediction.
+ */
+export async function expectTrafficEqualsReach(
+  policies: string,
+  pods: readonly Pod[],
+  probes: readonly Probe[],
+): Promise<Map<string, boolean>> {
+  const [actual, expected] = await Promise.all([
+    probeMatrix(pods, probes),
+    reachMatrix(policies, pods, probes),
+  ]);
+  expect(disagreements(actual, expected)).toEqual([]);
+  return expected;
+}
+
 export function disagreements(actual: Map<string, boolean>, expected: Map<string, boolean>): string[] {
   const out: string[] = [];
   for (const [key, predicted] of expected) {
@@ -259,15 +277,8 @@ export function dockerExecStream(container: string, args: readonly string[]): St
 /** One probe from `src` to `dst` (true: it opened). */
 export async function probeOnce(src: Pod, dst: Pod, probe: Probe, timeoutMs = 1500): Promise<boolean> {
   const [protocol, port] = probe.split('/');
-  const output = await docker(
-    'exec',
-    src.name,
-    'bhprobe',
-    'probe',
-    String(timeoutMs),
-    `${protocol}:${addressFrom(src, dst)}:${port}`,
-  );
-  return output.trim().endsWith(' open');
+  const [opened] = await probeOnceMany(src, `${protocol}:${addressFrom(src, dst)}:${port}`, 1, timeoutMs);
+  return opened === true;
 }
 
 /** `count` connection attempts at once from `src` to one target; per attempt, whether it opened. */
