@@ -55,14 +55,18 @@ function is(key: string, value: string): LabelSelector {
  *   container, Deny from outside addresses except to the ports the service publishes on the host;
  * - egress, only for services attached to `internal: true` networks alone (Docker gives those no route out), or with
  *   `network_mode: none`: Pass to containers sharing a network, Deny to everything else.
- * `subjectPods` selects the workload's pods in its namespace: by default its Compose project and service labels
- * (a service's replicas together); the live Docker inventory passes a selector of one container.
+ * `subject` names the policy and selects its pods in the workload's namespace: by default the Compose service (its
+ * project and service labels: a service's replicas together); the live Docker inventory passes the containers of
+ * one namespace that share the same networks and published ports (src/docker/inventory.ts).
  */
 export function dockerNetworkPolicies(
   workload: Workload,
   net: ServiceNetworking,
   published: readonly { protocol: Protocol; first: number; last: number }[],
-  subjectPods: LabelSelector = composeServiceSelector(workload),
+  subject: { readonly name: string; readonly pods: LabelSelector } = {
+    name: workload.name,
+    pods: composeServiceSelector(workload),
+  },
 ): AdminPolicy[] {
   if (net.hostNetwork) return [];
   const sharing: AdminPeer[] = net.networks.map((n) => ({
@@ -100,12 +104,12 @@ export function dockerNetworkPolicies(
       // Evaluated before every written policy: Docker isolation holds "whatever the policy", and a Pass here ends
       // only this policy, so AdminNetworkPolicies still decide traffic within a network.
       tier: 'segmentation',
-      name: `docker-networks.${workload.namespace}.${workload.name}`,
+      name: `docker-networks.${workload.namespace}.${subject.name}`,
       priority: 0,
       subject: {
         kind: 'pods',
         namespaceSelector: is('kubernetes.io/metadata.name', workload.namespace),
-        podSelector: subjectPods,
+        podSelector: subject.pods,
       },
       ingress,
       egress,

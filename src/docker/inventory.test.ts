@@ -152,6 +152,7 @@ describe('workloads', () => {
       'com.example/x': '',
       'bulkhead.io/network.front': 'true',
       'bulkhead.io/container': 'web-1',
+      'bulkhead.io/docker-segment': expect.stringMatching(/^s[0-9a-f]{24}$/) as unknown,
     });
   });
 
@@ -254,6 +255,40 @@ spec: {podSelector: {}, ingress: [{}], egress: [{}]}
     ]);
   });
 
+  it('one generated policy per namespace, networks and published ports: replicas share it and stay one class', () => {
+    const web = (name: string, address: string, ports: DockerContainer['ports'] = []): DockerContainer =>
+      container(name, {
+        labels: shop('web'),
+        networks: { front: address, back: `172.19.0.${address.slice(-1)}` },
+        ports,
+      });
+    const published: DockerContainer['ports'] = [{ privatePort: 80, publicPort: 8080, protocol: 'tcp' }];
+    const { cluster } = mapDockerInventory(
+      [
+        web('web-1', '172.18.0.2'),
+        web('web-2', '172.18.0.3'),
+        web('web-3', '172.18.0.4', published),
+        container('db', { labels: shop('db'), networks: { back: '172.19.0.9' } }),
+        container('other', { labels: { app: 'web' }, networks: { front: '172.18.0.5', back: '172.19.0.5' } }),
+      ],
+      [network('front'), network('back')],
+    );
+    expect(cluster.adminPolicies.map((p) => p.name)).toEqual([
+      'docker-networks.default.back+front',
+      'docker-networks.shop.back',
+      'docker-networks.shop.back+front',
+      'docker-networks.shop.back+front.published-tcp80',
+    ]);
+    const segment = (name: string): string | undefined =>
+      cluster.workloads.find((w) => w.name === name)!.labels['bulkhead.io/docker-segment'];
+    expect(segment('web-1')).toBe(segment('web-2'));
+    expect(new Set(['web-1', 'web-3', 'db', 'other'].map(segment)).size).toBe(4);
+    const model = Connectivity.build(cluster, { ipBlockPods: 'match' });
+    const index = (name: string): number => cluster.workloads.findIndex((w) => w.name === name);
+    expect(model.classOf(index('web-1'))).toBe(model.classOf(index('web-2')));
+    expect(model.classOf(index('web-1'))).not.toBe(model.classOf(index('web-3')));
+  });
+
   it('policies apply within a network; ipBlocks match the container addresses', async () => {
     const policies = `${DENY_ALL_INGRESS}---
 apiVersion: networking.k8s.io/v1
@@ -308,7 +343,7 @@ spec:
     const h = cluster.workloads.find((w) => w.name === 'h')!;
     expect(h).toMatchObject({ hostNetwork: true, ips: [] });
     expect(Object.keys(h.labels)).toEqual(['bulkhead.io/container']);
-    expect(cluster.adminPolicies.map((p) => p.name)).toEqual(['docker-networks.default.a']);
+    expect(cluster.adminPolicies.map((p) => p.name)).toEqual(['docker-networks.default.n']);
     const { lines } = await reachLines(
       [
         container('h', { mode: 'host', networks: { host: '' } }),

@@ -1,6 +1,7 @@
 // The live Docker inventory as a cluster: running containers become "pods" by DESIGN.md's Docker mapping, and
 // Docker's network segmentation becomes generated policies of the segmentation tier (the Compose loader's generator).
 
+import { createHash } from 'node:crypto';
 import type { Locate, ObjectRecord } from '../core/audit/types.js';
 import type { Diagnostic, SourceRef } from '../core/diagnostics.js';
 import type { Cluster, ContainerPort, Namespace, Workload } from '../core/model/cluster.js';
@@ -25,6 +26,48 @@ export const PORTS_LABEL = 'bulkhead.io/ports';
 export const COMPOSE_PROJECT_LABEL = 'com.docker.compose.project';
 /** Bulkhead's own label naming the container, so that the generated segmentation policy selects it alone. */
 export const CONTAINER_LABEL = 'bulkhead.io/container';
+
+/**
+ * Bulkhead's label naming a container's *segment*: the containers of one namespace attached to the same networks
+ * with the same published ports. Docker's isolation is the same for all of them, so one generated policy selects
+ * them together: replicas of a service stay one class of the model, and a container that starts next to others of
+ * its kind changes no policy (the agent's reconcile cost then follows the services, not the containers).
+ */
+export const SEGMENT_LABEL = 'bulkhead.io/docker-segment';
+
+interface Segment {
+  /** Readable: the networks (and published ports) the policy is about. */
+  readonly name: string;
+  /** A valid label value naming the segment (a digest of what makes it). */
+  readonly label: string;
+  readonly networking: ServiceNetworking;
+  readonly published: readonly { protocol: Protocol; first: number; last: number }[];
+  readonly workloads: Workload[];
+}
+
+function segmentOf(
+  segments: Map<string, Segment>,
+  namespace: string,
+  networking: ServiceNetworking,
+  published: readonly { protocol: Protocol; first: number; last: number }[],
+): Segment {
+  const networks = networking.networks.map((n) => `${n.fullName}${n.internal ? ' internal' : ''}`).sort();
+  const ports = [...new Set(published.map((p) => `${p.protocol.toLowerCase()}${p.first}`))].sort();
+  const signature = JSON.stringify([namespace, networks, ports]);
+  let segment = segments.get(signature);
+  if (segment === undefined) {
+    const names = networking.networks.map((n) => n.fullName).sort();
+    const name = `${names.length > 0 ? names.join('+') : 'no-network'}${ports.length > 0 ? `.published-${ports.join('-')}` : ''}`;
+    const label = `s${createHash('sha256').update(signature).digest('hex').slice(0, 24)}`;
+    // The policy stands for every container of the segment, so its rules point at the segment, not at one of them.
+    const source = { file: `docker:${namespace}/${name}` };
+    segments.set(
+      signature,
+      (segment = { name, label, networking: { ...networking, source }, published, workloads: [] }),
+    );
+  }
+  return segment;
+}
 
 /** Whether a listed container is mapped: running (an empty state: a listing that does not say). */
 export function isRunningContainer(container: DockerContainer): boolean {
@@ -57,6 +100,7 @@ export function mapDockerInventory(
   const objects: ObjectRecord[] = [];
   const networkByName = new Map(networks.map((n) => [n.name, n]));
   const running = containers.filter(isRunningContainer);
+  const segments = new Map<string, Segment>();
 
   for (const container of running) {
     const source: SourceRef = { file: `docker:${container.name}` };
@@ -89,9 +133,28 @@ export function mapDockerInventory(
         else if (!ips.includes(address)) ips.push(address);
       }
 
+    const networking: ServiceNetworking = {
+      mode: container.networkMode,
+      networks: endpoints.map((e) => ({
+        fullName: e.network,
+        internal: networkByName.get(e.network)?.internal ?? false,
+      })),
+      hostNetwork,
+      source,
+    };
+    const published = container.ports
+      .filter((p) => p.publicPort !== undefined)
+      .map((p) => ({
+        protocol: p.protocol.toUpperCase() as Protocol,
+        first: p.privatePort,
+        last: p.privatePort,
+      }));
+    const segment = hostNetwork ? undefined : segmentOf(segments, namespace, networking, published);
+
     const labels: Record<string, string> = { ...container.labels };
     for (const endpoint of endpoints) labels[networkLabel(endpoint.network)] = 'true';
     labels[CONTAINER_LABEL] = container.name;
+    if (segment !== undefined) labels[SEGMENT_LABEL] = segment.label;
 
     const ports = containerPorts(container);
     const portsLabel = container.labels[PORTS_LABEL];
@@ -121,27 +184,7 @@ export function mapDockerInventory(
     if (!namespaces.has(namespace))
       namespaces.set(namespace, { name: namespace, labels: { [NAMESPACE_NAME_LABEL]: namespace } });
 
-    const networking: ServiceNetworking = {
-      mode: container.networkMode,
-      networks: endpoints.map((e) => ({
-        fullName: e.network,
-        internal: networkByName.get(e.network)?.internal ?? false,
-      })),
-      hostNetwork,
-      source,
-    };
-    const published = container.ports
-      .filter((p) => p.publicPort !== undefined)
-      .map((p) => ({
-        protocol: p.protocol.toUpperCase() as Protocol,
-        first: p.privatePort,
-        last: p.privatePort,
-      }));
-    adminPolicies.push(
-      ...dockerNetworkPolicies(workload, networking, published, {
-        requirements: [{ key: CONTAINER_LABEL, operator: 'In', values: [container.name] }],
-      }),
-    );
+    segment?.workloads.push(workload);
     objects.push({
       kind: CONTAINER_KIND,
       apiVersion: 'docker.com/v1.41',
@@ -152,6 +195,16 @@ export function mapDockerInventory(
       source,
     });
   }
+
+  // One policy per segment, in the order of their names (the containers' order in Docker's listing is not stable).
+  for (const segment of segments.values())
+    adminPolicies.push(
+      ...dockerNetworkPolicies(segment.workloads[0]!, segment.networking, segment.published, {
+        name: segment.name,
+        pods: { requirements: [{ key: SEGMENT_LABEL, operator: 'In', values: [segment.label] }] },
+      }),
+    );
+  adminPolicies.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
   const cluster: Cluster = {
     namespaces,
