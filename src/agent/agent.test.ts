@@ -8,6 +8,7 @@ import { loadCluster } from '../k8s/load-cluster.js';
 import { combineLoads } from '../compose/combine.js';
 import { parseAddress, parseCidr } from '../core/model/address-set.js';
 import type { TrackedConnection } from '../host/conntrack.js';
+import { planElements } from '../core/nft/ruleset.js';
 import { Agent, replacingIsCheaper, type DesiredInput, type FailMode } from './agent.js';
 
 function container(name: string, ip: string, labels: Record<string, string> = {}): DockerContainer {
@@ -243,6 +244,34 @@ spec: {podSelector: {matchLabels: {app: m}}, policyTypes: [Ingress, Egress]}
 `,
     );
     expect(await h.agent.reconcile('policy files changed')).toMatchObject({ transaction: 'full' });
+  });
+
+  it('updates the model when containers of known kinds start and stop, and enforces what a fresh agent would', async () => {
+    const replica = (n: number, app: string): DockerContainer =>
+      container(`${app}${n}`, `10.1.0.${10 + n}`, { app });
+    const steps: DockerContainer[][] = [
+      [A, B, replica(1, 'b')],
+      [A, B, replica(1, 'b'), replica(2, 'b'), replica(3, 'a')],
+      [A, replica(2, 'b'), replica(3, 'a')],
+      // A container of a new kind: the model is built again.
+      [A, replica(2, 'b'), replica(3, 'a'), container('x', '10.1.0.40', { app: 'x' })],
+    ];
+    const h = harness(desired([A, B]));
+    expect(await h.agent.reconcile('start')).toMatchObject({ model: 'built' });
+    const kinds: (string | undefined)[] = [];
+    for (const step of steps) {
+      h.input.next = desired(step);
+      kinds.push((await h.agent.reconcile('docker event')).model);
+      const fresh = harness(desired(step));
+      await fresh.agent.reconcile('start');
+      const sets = (agent: Agent): Record<string, string[]> =>
+        Object.fromEntries(
+          [...planElements(agent.enforcedPlan!)].map(([name, set]) => [name, [...set].sort()]),
+        );
+      expect(sets(h.agent)).toEqual(sets(fresh.agent));
+    }
+    expect(kinds).toEqual(['updated', 'updated', 'updated', 'built']);
+    expect(h.logs.some((line) => line.includes('model updated'))).toBe(true);
   });
 
   it('stops a container next to others of its kind by dropping its address, without deleting any element', async () => {

@@ -75,6 +75,11 @@ export interface ReconcileOutcome {
   readonly enforcedAtMs?: number;
   /** Where the time went (ms): reading the inventory and policies, compiling, nft, conntrack. */
   readonly stagesMs?: Readonly<Partial<Record<ReconcileStage, number>>>;
+  /**
+   * How the model was made: `updated` when only containers of kinds the last model knew changed (its rows reused,
+   * Connectivity.withWorkloads), `built` from scratch otherwise.
+   */
+  readonly model?: 'built' | 'updated';
 }
 
 export type ReconcileStage = 'read' | 'compile' | 'apply' | 'revoke';
@@ -99,6 +104,9 @@ export class Agent {
   private currentPlan: EnforcementPlan | undefined;
   /** What the kernel holds: the desired plan, or one that decides the same with fewer deletes (stable-plan.ts). */
   private kernelPlan: EnforcementPlan | undefined;
+  /** The model of the last input compiled, updated in place of a new build when only containers changed. */
+  private model: Connectivity | undefined;
+  private modelKind: 'built' | 'updated' = 'built';
   private enforcingSince: string | undefined;
   private appliedAt: string | undefined;
   private workloads: number | undefined;
@@ -158,8 +166,9 @@ export class Agent {
     const stages = Object.entries(outcome.stagesMs ?? {})
       .map(([stage, ms]) => `${stage} ${ms.toFixed(1)}`)
       .join(', ');
+    const model = outcome.model === 'updated' ? ', model updated' : '';
     this.deps.log(
-      `${reason}: ${outcome.message} (${outcome.durationMs.toFixed(1)} ms${stages !== '' ? `: ${stages}` : ''})`,
+      `${reason}: ${outcome.message} (${outcome.durationMs.toFixed(1)} ms${stages !== '' ? `: ${stages}` : ''}${model})`,
     );
     return outcome;
   }
@@ -223,6 +232,7 @@ export class Agent {
           durationMs: elapsed(),
           enforcedAtMs: Date.now(),
           stagesMs,
+          model: this.modelKind,
         };
       }
       const applied = await this.deps.nft.apply(delta);
@@ -277,12 +287,18 @@ export class Agent {
       durationMs: elapsed(),
       enforcedAtMs,
       stagesMs,
+      model: this.modelKind,
     };
   }
 
   private compile(cluster: Cluster, managed: AddressSet): EnforcementPlan {
-    // On a host the kernel matches addresses: an ipBlock that contains a container's address matches it.
-    const model = Connectivity.build(cluster, { ipBlockPods: 'match' });
+    // A container that starts or stops next to others of its kind changes no policy and no class: the last model is
+    // updated (its rows reused) instead of built again. On a host the kernel matches addresses: an ipBlock that
+    // contains a container's address matches it.
+    const updated = this.model?.withWorkloads(cluster);
+    const model = updated ?? Connectivity.build(cluster, { ipBlockPods: 'match' });
+    this.model = model;
+    this.modelKind = updated !== undefined ? 'updated' : 'built';
     const plan = compilePlan(model, { managed, policies: cluster.networkPolicies });
     for (const d of plan.diagnostics) this.deps.log(`warning: ${d.message} (${d.code})`);
     return plan;

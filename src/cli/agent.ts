@@ -20,7 +20,7 @@ import {
   resolveDockerSocket,
   type DockerInventorySource,
 } from '../docker/engine-client.js';
-import { isRunningContainer, loadDockerInventory } from '../docker/inventory.js';
+import { DockerInventoryMapping, isRunningContainer, loadDockerInventory } from '../docker/inventory.js';
 import { InventoryCache } from '../docker/inventory-cache.js';
 import { Conntrack } from '../host/conntrack.js';
 import { sourcesFingerprint } from '../k8s/read-sources.js';
@@ -92,6 +92,8 @@ export async function agent(options: AgentCliOptions, io: CliIo): Promise<number
       loadedPolicies = { fingerprint, value: await readDockerPolicies([policies], io) };
     return loadedPolicies.value;
   };
+  // Remembers what it mapped: unchanged containers keep their workload objects from read to read.
+  const mapping = new DockerInventoryMapping();
   const readDesired = async (): Promise<DesiredInput> => {
     // One read of the networks serves the mapping and the managed subnets: not a second request, and not a second
     // answer that could differ from the one the containers were mapped with.
@@ -108,7 +110,7 @@ export async function agent(options: AgentCliOptions, io: CliIo): Promise<number
       inspectContainer: (id) => docker.inspectContainer(id),
       listNetworks: () => (networksRead ??= inventorySource.listNetworks()),
     };
-    const inventory = await loadDockerInventory(source);
+    const inventory = await loadDockerInventory(source, mapping);
     if (!inventory.ok)
       return { ok: false, kind: 'inventory', message: renderDockerError(inventory.error).trim() };
     const read = combineDockerInput(await readPolicies(), inventory.value, { verbose: false });

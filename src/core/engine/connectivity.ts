@@ -8,7 +8,7 @@
 // "for a connection from a source pod to a destination pod to be allowed, both the egress policy on the source
 // pod and the ingress policy on the destination pod need to allow the connection."
 
-import type { Cluster, NetworkPolicy, Workload } from '../model/cluster.js';
+import type { Cluster, Namespace, NetworkPolicy, Workload } from '../model/cluster.js';
 import { AddressSet, V6_OFFSET, formatAddress, familyOf } from '../model/address-set.js';
 import { selectorKey, type LabelSelector } from '../model/labels.js';
 import type { PortSet } from '../model/port-set.js';
@@ -97,6 +97,9 @@ export class Connectivity {
     private readonly ingressExposure: ReadonlyMap<number, PortSet>,
   ) {}
 
+  /** How this model's classes were told apart, for `withWorkloads`; absent when the model has virtual workloads. */
+  private membership: Membership | undefined;
+
   /** Builds the model. Pure: the same cluster and options always give the same model. */
   static build(cluster: Cluster, options: ConnectivityOptions): Connectivity {
     const exposure = ingressExposure(cluster);
@@ -119,9 +122,84 @@ export class Connectivity {
             ]),
           };
     const virtual = modelled.workloads.length - cluster.workloads.length;
-    return new Builder(modelled, options, virtual).build(
-      (_, ...rest) => new Connectivity(cluster.workloads, ...rest, exposure),
+    const builder = new Builder(modelled, options, virtual);
+    const model = builder.build((_, ...rest) => new Connectivity(cluster.workloads, ...rest, exposure));
+    if (virtual === 0) {
+      const classById = new Map<string, MemberClass>();
+      cluster.workloads.forEach((w, i) => classById.set(w.id, { workload: w, cls: model.classOf(i) }));
+      model.membership = {
+        cluster,
+        options,
+        tiers: builder.tiers,
+        classBySignature: builder.classSignatures,
+        classById,
+      };
+    }
+    return model;
+  }
+
+  /**
+   * The model of `cluster` when it differs from this model's cluster only in its workloads, and every workload that
+   * is new or changed joins a class this model already has (a container started next to others of its kind, one
+   * stopped, a replica scaled): the rows are reused as they are, and only the new workloads are matched against
+   * the policies' selectors. Undefined when that does not hold (a policy, a namespace's labels, the address
+   * families or a new kind of workload changed): build the model again. Equal to `Connectivity.build(cluster)` in
+   * every answer, up to the numbering of classes, which stays this model's.
+   */
+  withWorkloads(cluster: Cluster): Connectivity | undefined {
+    const membership = this.membership;
+    if (membership === undefined || !sameRules(membership.cluster, cluster)) return undefined;
+    if (hasIPv6(membership.cluster) !== hasIPv6(cluster)) return undefined;
+    const classOfWorkload = new Int32Array(cluster.workloads.length);
+    const classById = new Map<string, MemberClass>();
+    const changed: number[] = [];
+    cluster.workloads.forEach((w, i) => {
+      const known = membership.classById.get(w.id);
+      // The same object (the Docker mapping keeps unchanged containers' workloads), or one equal to it.
+      if (known !== undefined && (known.workload === w || memberKey(known.workload) === memberKey(w))) {
+        classOfWorkload[i] = known.cls;
+        classById.set(w.id, known);
+      } else changed.push(i);
+    });
+    if (changed.length > 0) {
+      // The new workloads alone, matched against the same policies: features are numbered by the policies and
+      // their rules, never by the workloads, so their signatures compare with this model's.
+      // Their namespaces alone too: a namespace selector is then tried on a few namespaces, not on every one.
+      const workloads = changed.map((i) => cluster.workloads[i]!);
+      const namespaces = new Map<string, Namespace>();
+      for (const w of workloads) {
+        const namespace = cluster.namespaces.get(w.namespace);
+        if (namespace !== undefined) namespaces.set(w.namespace, namespace);
+      }
+      const signatures = new Builder(
+        { ...cluster, workloads, namespaces },
+        membership.options,
+        0,
+        membership.tiers,
+      ).workloadSignatures();
+      for (let j = 0; j < changed.length; j++) {
+        const cls = membership.classBySignature.get(signatures[j]!);
+        if (cls === undefined) return undefined;
+        const w = cluster.workloads[changed[j]!]!;
+        classOfWorkload[changed[j]!] = cls;
+        classById.set(w.id, { workload: w, cls });
+      }
+    }
+    const classSizes = new Int32Array(this.classSizes.length);
+    for (const cls of classOfWorkload) classSizes[cls]!++;
+    const next = new Connectivity(
+      cluster.workloads,
+      this.sourceExternals,
+      this.destinationExternals,
+      classOfWorkload,
+      classSizes,
+      this.ingressRows,
+      this.egressRows,
+      this.table,
+      this.ingressExposure,
     );
+    next.membership = { ...membership, cluster, classById };
+    return next;
   }
 
   get classCount(): number {
@@ -382,6 +460,9 @@ type Factory = (
 
 type Direction = 'ingress' | 'egress';
 
+/** The matcher key of a normalized peer, computed once per peer (an update matches new workloads many times). */
+const peerKeys = new WeakMap<EnginePeer, string>();
+
 /** A row of connection-set ids, one per class and external range of its side. */
 export type Row = Uint16Array | Int32Array;
 
@@ -409,7 +490,7 @@ interface EngineRule {
 /** A policy of any tier, normalized: who it applies to and its rules per direction (absent: not isolating). */
 interface EnginePolicy {
   readonly subjectKey: string;
-  readonly findSubject: () => number[];
+  readonly findSubject: (index: WorkloadIndex) => number[];
   readonly ingress: readonly EngineRule[] | undefined;
   readonly egress: readonly EngineRule[] | undefined;
 }
@@ -428,7 +509,7 @@ class Builder {
   private readonly index: WorkloadIndex;
   private readonly table = new ConnTable();
   private readonly workloads: readonly Workload[];
-  private readonly tiers: Tiers;
+  readonly tiers: Tiers;
   /** Workload indices matched by each distinct subject or peer, keyed by a canonical text. */
   private readonly matchers = new Map<
     string,
@@ -450,6 +531,8 @@ class Builder {
     private readonly cluster: Cluster,
     private readonly options: ConnectivityOptions,
     private readonly virtualWorkloads = 0,
+    /** The policies of `cluster` already normalized (by a build with the same policies), or undefined. */
+    tiers?: Tiers,
   ) {
     const hostNetworkPods = options.hostNetworkPods ?? (options.ipBlockPods === 'match' ? 'node' : 'pod');
     this.hostNetworkApart = hostNetworkPods === 'node';
@@ -462,7 +545,7 @@ class Builder {
       networkPolicy: this.workloads.map(() => []),
       baseline: this.workloads.map(() => []),
     };
-    this.tiers = this.normalizeTiers();
+    this.tiers = tiers ?? this.normalizeTiers();
   }
 
   build(factory: Factory): Connectivity {
@@ -498,7 +581,7 @@ class Builder {
   private normalizeTiers(): Tiers {
     const networkPolicy = this.cluster.networkPolicies.map((policy): EnginePolicy => ({
       subjectKey: `subject ${policy.namespace} ${selectorKey(policy.podSelector)}`,
-      findSubject: () => this.index.podsMatching(new Set([policy.namespace]), policy.podSelector),
+      findSubject: (index) => index.podsMatching(new Set([policy.namespace]), policy.podSelector),
       ingress: policy.ingress?.map((rule) => this.normalizeNetworkPolicyRule(rule, policy)),
       egress: policy.egress?.map((rule) => this.normalizeNetworkPolicyRule(rule, policy)),
     }));
@@ -563,8 +646,8 @@ class Builder {
       }));
     return {
       subjectKey: `admin-subject ${selectorKey(subject.namespaceSelector)} ${podSelector === undefined ? 'any' : selectorKey(podSelector)}`,
-      findSubject: () =>
-        this.index.podsMatching(this.index.namespacesMatching(subject.namespaceSelector), podSelector),
+      findSubject: (index) =>
+        index.podsMatching(index.namespacesMatching(subject.namespaceSelector), podSelector),
       // An admin policy never isolates by itself: with no rules in a direction it simply matches nothing there.
       ingress: policy.ingress.length > 0 ? rules(policy.ingress) : undefined,
       egress: policy.egress.length > 0 ? rules(policy.egress) : undefined,
@@ -625,7 +708,7 @@ class Builder {
   private collectFeatures(): void {
     for (const tier of ['segmentation', 'admin', 'networkPolicy', 'baseline'] as const) {
       this.tiers[tier].forEach((policy, p) => {
-        for (const w of this.matcher(policy.subjectKey, policy.findSubject))
+        for (const w of this.matcher(policy.subjectKey, () => policy.findSubject(this.index)))
           this.selectedBy[tier][w]!.push(p);
       });
     }
@@ -638,7 +721,7 @@ class Builder {
         if (peer.kind === 'pods') {
           this.matcher(this.podPeerKey(peer), () => this.podPeerWorkloads(peer));
         } else if (peer.kind === 'addresses' && this.options.ipBlockPods === 'match') {
-          this.matcher(`addresses ${peer.addresses.key()}`, () => this.addressPeerWorkloads(peer.addresses));
+          this.matcher(this.addressesKey(peer), () => this.addressPeerWorkloads(peer.addresses));
         }
       }
     }
@@ -657,10 +740,22 @@ class Builder {
   }
 
   private podPeerKey(peer: EnginePeer & { kind: 'pods' }): string {
-    const namespaces =
-      typeof peer.namespaces === 'string' ? `own ${peer.namespaces}` : `sel ${selectorKey(peer.namespaces)}`;
-    const pods = peer.pods === undefined ? 'any' : selectorKey(peer.pods);
-    return `pods ${namespaces} ${pods}`;
+    let key = peerKeys.get(peer);
+    if (key === undefined) {
+      const namespaces =
+        typeof peer.namespaces === 'string'
+          ? `own ${peer.namespaces}`
+          : `sel ${selectorKey(peer.namespaces)}`;
+      const pods = peer.pods === undefined ? 'any' : selectorKey(peer.pods);
+      peerKeys.set(peer, (key = `pods ${namespaces} ${pods}`));
+    }
+    return key;
+  }
+
+  private addressesKey(peer: EnginePeer & { kind: 'addresses' }): string {
+    let key = peerKeys.get(peer);
+    if (key === undefined) peerKeys.set(peer, (key = `addresses ${peer.addresses.key()}`));
+    return key;
   }
 
   private podPeerWorkloads(peer: EnginePeer & { kind: 'pods' }): number[] {
@@ -694,15 +789,29 @@ class Builder {
   }
 
   /** Groups workloads with identical features, named ports and host networking into classes. */
+  /** The class of each signature, as formClasses made them (for Connectivity.withWorkloads). */
+  readonly classSignatures = new Map<string, number>();
+
+  /** Every workload's signature: what formClasses groups by (the features of a build with the same policies). */
+  workloadSignatures(): string[] {
+    this.collectFeatures();
+    return this.workloads.map((w, i) => this.signature(w, i));
+  }
+
+  private signature(w: Workload, i: number): string {
+    const firstVirtual = this.workloads.length - this.virtualWorkloads;
+    // A virtual workload gets a class of its own, of size 0, so that it never counts as a workload.
+    const kind = i >= firstVirtual ? `V${i}` : w.hostNetwork && this.hostNetworkApart ? 'H' : 'P';
+    return `${kind}|${this.features[i]!.join(',')}|${this.namedPortsKey(w)}`;
+  }
+
   private formClasses(): Int32Array {
-    const classBySignature = new Map<string, number>();
+    const classBySignature = this.classSignatures;
     const sizes: number[] = [];
     this.classOfWorkload = new Int32Array(this.workloads.length);
     const firstVirtual = this.workloads.length - this.virtualWorkloads;
     this.workloads.forEach((w, i) => {
-      // A virtual workload gets a class of its own, of size 0, so that it never counts as a workload.
-      const kind = i >= firstVirtual ? `V${i}` : w.hostNetwork && this.hostNetworkApart ? 'H' : 'P';
-      const signature = `${kind}|${this.features[i]!.join(',')}|${this.namedPortsKey(w)}`;
+      const signature = this.signature(w, i);
       let c = classBySignature.get(signature);
       if (c === undefined) {
         c = sizes.length;
@@ -729,8 +838,7 @@ class Builder {
   /** Row positions (classes, then external ranges of the peer's side) a peer of a `direction` rule matches. */
   private nodesOf(peer: EnginePeer, direction: Direction): Int32Array {
     if (peer.kind === 'none') return NO_NODES;
-    const key =
-      peer.kind === 'pods' ? this.podPeerKey(peer) : `${direction} addresses ${peer.addresses.key()}`;
+    const key = peer.kind === 'pods' ? this.podPeerKey(peer) : `${direction} ${this.addressesKey(peer)}`;
     let nodes = this.peerNodes.get(key);
     if (nodes !== undefined) return nodes;
     const out = new Set<number>();
@@ -739,7 +847,7 @@ class Builder {
       for (const w of this.matchers.get(key)!.workloads) out.add(this.classOfWorkload[w]!);
     } else {
       if (this.options.ipBlockPods === 'match') {
-        for (const w of this.matchers.get(`addresses ${peer.addresses.key()}`)!.workloads)
+        for (const w of this.matchers.get(this.addressesKey(peer))!.workloads)
           out.add(this.classOfWorkload[w]!);
       }
       // External ranges are split at every block boundary, so each lies wholly inside or outside the block.
@@ -938,3 +1046,58 @@ class Builder {
 }
 
 const NO_NODES = new Int32Array(0);
+
+interface MemberClass {
+  /** The workload the class was found for: one with another memberKey under the same id is matched again. */
+  readonly workload: Workload;
+  readonly cls: number;
+}
+
+interface Membership {
+  readonly cluster: Cluster;
+  readonly options: ConnectivityOptions;
+  /** The policies as the build normalized them: the same for every update, which keeps the policies. */
+  readonly tiers: Tiers;
+  readonly classBySignature: ReadonlyMap<string, number>;
+  readonly classById: ReadonlyMap<string, MemberClass>;
+}
+
+/** Everything of a workload that selectors, named ports, ipBlocks and host networking can see. */
+function memberKey(w: Workload): string {
+  return `${JSON.stringify([w.kind, w.namespace, w.labels, w.ports, w.hostNetwork])}${w.ips.join(',')}`;
+}
+
+/** The same policies of every tier, ingresses, services and namespace labels (namespaces may come and go). */
+function sameRules(a: Cluster, b: Cluster): boolean {
+  if (!sameValue(a.networkPolicies, b.networkPolicies) || !sameValue(a.adminPolicies, b.adminPolicies))
+    return false;
+  if (!sameValue(a.ingresses, b.ingresses) || !sameValue(a.services, b.services)) return false;
+  for (const [name, namespace] of a.namespaces) {
+    const other = b.namespaces.get(name);
+    if (other !== undefined && !sameValue(other.labels, namespace.labels)) return false;
+  }
+  return true;
+}
+
+/**
+ * Deep equality of parsed input: plain objects, arrays, address sets (compared field by field) and primitives. The
+ * Docker inventory's generated policies are new objects at every read, equal in value when nothing changed.
+ */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a))
+    return Array.isArray(b) && a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
+  if (Array.isArray(b) || Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
+  // Maps and sets keep their content out of their keys: equal only when they are the same object.
+  if (a instanceof Map || a instanceof Set) return false;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((key) =>
+    sameValue((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]),
+  );
+}
+
+function hasIPv6(cluster: Cluster): boolean {
+  return cluster.workloads.some((w) => w.ips.some((ip) => familyOf(ip) === 6));
+}

@@ -104,7 +104,7 @@ export function compilePlan(model: Connectivity, options: PlanOptions = {}): Enf
   const rows = model.rowsForClassLoops();
   const plan = (direction: Direction): DirectionPlan => {
     const externals = direction === 'egress' ? model.destinationExternals : model.sourceExternals;
-    const atoms = peerAtoms(owners, owned, externals, model.classCount);
+    const atoms = peerAtoms(owners, owned, externals, model.classCount, model.classCount + externals.length);
     const directionRows = direction === 'egress' ? rows.egress : rows.ingress;
     // Subjects are gathered per peer interval and port piece before any element is made, so that neighbouring
     // subjects allowed the same thing (the members of a namespace open to the same monitoring pod on 8080, say)
@@ -253,6 +253,8 @@ interface Atoms {
   readonly intervals: readonly AddressInterval[];
   readonly columns: Int32Array;
   readonly adjacent: Uint8Array;
+  /** The atoms of each column, in ascending order: a row visits only the atoms of the columns it allows. */
+  readonly byColumn: readonly Int32Array[];
 }
 
 function peerAtoms(
@@ -260,6 +262,7 @@ function peerAtoms(
   owned: AddressSet,
   externals: readonly ExternalRange[],
   classCount: number,
+  columnCount: number,
 ): Atoms {
   const items: { interval: AddressInterval; column: number }[] = [];
   for (const [address, cls] of owners) items.push({ interval: point(address), column: cls });
@@ -282,7 +285,12 @@ function peerAtoms(
         ? 1
         : 0;
   });
-  return { intervals: items.map((item) => item.interval), columns, adjacent };
+  const counts = new Int32Array(columnCount);
+  for (const column of columns) counts[column]!++;
+  const byColumn = Array.from(counts, (count) => new Int32Array(count));
+  const filled = new Int32Array(columnCount);
+  columns.forEach((column, atom) => (byColumn[column]![filled[column]!++] = atom));
+  return { intervals: items.map((item) => item.interval), columns, adjacent, byColumn };
 }
 
 /** The peers of a row grouped by connection id: maximal runs of adjacent atoms with the same id. */
@@ -292,23 +300,49 @@ interface PeerRun extends AddressInterval {
 }
 
 function peerRuns(row: Row, atoms: Atoms): Map<number, PeerRun[]> {
+  // The atoms a row allows anything to, in address order: only those of the columns whose id is not NONE (a row
+  // of a project-local policy names a few of thousands of columns). Atoms outside them are NONE and end runs.
+  let allowed: Int32Array | number[] = [];
+  for (const column of allowedColumns(row)) for (const atom of atoms.byColumn[column]!) allowed.push(atom);
+  allowed = Int32Array.from(allowed).sort();
   const runs = new Map<number, PeerRun[]>();
-  const count = atoms.columns.length;
   let start = 0;
-  while (start < count) {
-    const id = row[atoms.columns[start]!]!;
+  while (start < allowed.length) {
+    const first = allowed[start]!;
+    const id = row[atoms.columns[first]!]!;
     let end = start;
-    while (end + 1 < count && atoms.adjacent[end + 1] === 1 && row[atoms.columns[end + 1]!] === id) end++;
-    if (id !== ConnTable.NONE_ID) {
-      let list = runs.get(id);
-      if (list === undefined) runs.set(id, (list = []));
-      list.push({
-        first: atoms.intervals[start]!.first,
-        last: atoms.intervals[end]!.last,
-        key: `${start}:${end}`,
-      });
-    }
+    while (
+      end + 1 < allowed.length &&
+      allowed[end + 1] === allowed[end]! + 1 &&
+      atoms.adjacent[allowed[end + 1]!] === 1 &&
+      row[atoms.columns[allowed[end + 1]!]!] === id
+    )
+      end++;
+    const last = allowed[end]!;
+    let list = runs.get(id);
+    if (list === undefined) runs.set(id, (list = []));
+    list.push({
+      first: atoms.intervals[first]!.first,
+      last: atoms.intervals[last]!.last,
+      key: `${first}:${last}`,
+    });
     start = end + 1;
   }
   return runs;
+}
+
+/**
+ * The columns of a row whose id is not NONE, remembered per row: a model updated for new containers
+ * (Connectivity.withWorkloads) keeps its rows, so the agent scans each row once, not at every container event.
+ */
+const allowedColumnsOfRow = new WeakMap<Row, Int32Array>();
+function allowedColumns(row: Row): Int32Array {
+  let columns = allowedColumnsOfRow.get(row);
+  if (columns === undefined) {
+    const list: number[] = [];
+    for (let column = 0; column < row.length; column++)
+      if (row[column] !== ConnTable.NONE_ID) list.push(column);
+    allowedColumnsOfRow.set(row, (columns = Int32Array.from(list)));
+  }
+  return columns;
 }
