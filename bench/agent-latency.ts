@@ -126,16 +126,18 @@ spec:
     await waitFor(/following Docker events/, 0, 60_000);
     const startLatencies: number[] = [];
     const stopLatencies: number[] = [];
-    // The agent's own account of each reconcile: "... (88.2 ms: read 5.7, compile 50.9, apply 22.8)".
+    // The agent's own account of each reconcile: "... (88.2 ms: read 5.7, compile 50.9, apply 22.8, model updated)".
     const stages = { start: [] as Record<string, number>[], stop: [] as Record<string, number>[] };
     const stagesOf = (text: string): Record<string, number> => {
       const found = /\(([\d.]+) ms: ([^)]*)\)\n[^\n]*enforced/.exec(text);
       if (found === null) return {};
+      // Stage timings only ("model updated" may follow them).
       return Object.fromEntries(
-        found[2]!.split(', ').map((part) => {
-          const [name, ms] = part.split(' ');
-          return [name!, Number(ms)];
-        }),
+        found[2]!
+          .split(', ')
+          .map((part) => part.split(' '))
+          .filter(([, ms]) => ms !== undefined && Number.isFinite(Number(ms)))
+          .map(([name, ms]) => [name!, Number(ms)]),
       );
     };
     for (let i = 0; i < containers; i++) {

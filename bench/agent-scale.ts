@@ -5,7 +5,9 @@
 // (mapping, model, plan, delta); the transaction itself (about 20 ms for a start, BENCHMARKS.md (g)) and reading
 // Docker (about 6 ms, (h)) come on top. No root, no Docker.
 //
-// npm run bench:agent-scale -- [--sizes 500,2000,5000] [--repeat 7]
+// npm run bench:agent-scale -- [--sizes 500,2000,5000] [--repeat 7] [--shape projects|interleaved]
+// projects: Compose projects of five services with replicas and their own policies (a host with thousands of
+// containers); interleaved: one network, clients and servers alternating by address (bench:agent's worst case).
 
 import { writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
@@ -26,6 +28,11 @@ function option(name: string, fallback: string): string {
 
 const sizes = option('--sizes', '500,2000,5000').split(',').map(Number);
 const repeat = Number(option('--repeat', '7'));
+const shape = option('--shape', 'projects');
+if (shape !== 'projects' && shape !== 'interleaved') {
+  process.stderr.write('--shape is projects or interleaved\n');
+  process.exit(2);
+}
 
 /** Services of one Compose project, and who may reach whom on which port (the project's policies). */
 const SERVICES = ['web', 'api', 'worker', 'cache', 'db'] as const;
@@ -70,6 +77,47 @@ interface Host {
   readonly containers: DockerContainer[];
   readonly networks: DockerNetwork[];
   readonly policies: string;
+}
+
+/**
+ * bench:agent's worst case for address merging, in process: one network, clients and servers alternating by address
+ * (every server reachable from every client on 80), so that nothing merges and a server's start touches one element
+ * per client.
+ */
+function interleaved(count: number): Host {
+  const network = 'bench_net';
+  const containers: DockerContainer[] = [];
+  for (let i = 0; i < count; i++) {
+    const c = container(
+      `bg${i}`,
+      'bench',
+      i % 2 === 0 ? 'client' : 'server',
+      network,
+      `10.64.${(i + 2) >> 8}.${(i + 2) & 255}`,
+    );
+    containers.push({
+      ...c,
+      labels: { 'bulkhead.io/namespace': 'bench', app: i % 2 === 0 ? 'client' : 'server' },
+    });
+  }
+  return {
+    containers,
+    networks: [
+      { id: 'net', name: network, driver: 'bridge', internal: false, labels: {}, subnets: ['10.64.0.0/16'] },
+    ],
+    policies: `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny, namespace: bench}
+spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: server, namespace: bench}
+spec:
+  podSelector: {matchLabels: {app: server}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: client}}}], ports: [{port: 80}]}]
+`,
+  };
 }
 
 /** `projects` Compose projects, each on its own network 10.<64+p/256>.<p%256>.0/24. */
@@ -122,22 +170,34 @@ function container(
 interface Measured {
   readonly containers: number;
   readonly projects: number;
-  readonly classes: number | undefined;
   readonly elements: number;
   readonly firstMs: number;
   readonly startMs: number[];
   readonly stopMs: number[];
 }
 
-async function measure(projects: number): Promise<Measured> {
-  const world = host(projects);
+async function measure(size: number): Promise<Measured> {
+  const projects = Math.max(1, Math.round(size / PER_PROJECT));
+  const world = shape === 'projects' ? host(projects) : interleaved(size);
   const policies = loadCluster([{ name: 'policies.yaml', text: world.policies }]);
   if (policies.diagnostics.some((d) => d.severity === 'error'))
     throw new Error(`bench policies do not load: ${JSON.stringify(policies.diagnostics[0])}`);
   let managed = AddressSet.EMPTY;
   for (const n of world.networks) managed = managed.union(AddressSet.of([cidr(n.subnets[0]!)]));
   // The container that starts and stops: one more api replica of project 0, at the next free address.
-  const extra = container('proj0-api-99', 'proj0', 'api', 'proj0_default', '10.64.0.250');
+  const extra =
+    shape === 'projects'
+      ? container('proj0-api-99', 'proj0', 'api', 'proj0_default', '10.64.0.250')
+      : {
+          ...container(
+            'server-new',
+            'bench',
+            'server',
+            'bench_net',
+            `10.64.${(size + 2) >> 8}.${(size + 2) & 255}`,
+          ),
+          labels: { 'bulkhead.io/namespace': 'bench', app: 'server' },
+        };
   let withExtra = false;
   // As the agent reads Docker: the inventory cache keeps unchanged containers' objects, the mapping remembers them.
   const mapping = new DockerInventoryMapping();
@@ -190,8 +250,7 @@ async function measure(projects: number): Promise<Measured> {
   const state = agent.state();
   return {
     containers: world.containers.length,
-    projects,
-    classes: undefined,
+    projects: shape === 'projects' ? projects : 1,
     elements: Object.values(state.elements ?? {}).reduce((a, b) => a + b, 0),
     firstMs,
     startMs,
@@ -215,8 +274,7 @@ const median = (values: readonly number[]): number => {
 async function main(): Promise<void> {
   const results: Measured[] = [];
   for (const size of sizes) {
-    const projects = Math.max(1, Math.round(size / PER_PROJECT));
-    const m = await measure(projects);
+    const m = await measure(size);
     results.push(m);
     process.stdout.write(
       `${m.containers} containers (${m.projects} projects), ${m.elements} elements: first ${m.firstMs.toFixed(0)} ms, ` +
@@ -228,9 +286,10 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model, kernel: release(), node: process.version },
     repeat,
+    shape,
     results,
   };
-  const file = `${ROOT}bench/results/agent-scale-${out.date.slice(0, 10)}.json`;
+  const file = `${ROOT}bench/results/agent-scale-${out.date.slice(0, 10)}-${shape}.json`;
   writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
   process.stdout.write(`results: ${file}\n`);
 }

@@ -287,6 +287,33 @@ spec:
     expect(cell(m, pod('w', 'a'), pod('z', 'c'), 'tcp/80')).toBe(false);
   }, 60_000);
 
+  it('SCTP with ports, in both directions (INIT chunks on raw sockets: the kernel has no SCTP stack)', async () => {
+    writePolicies(`apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: sctp-in, namespace: x}
+spec:
+  podSelector: {matchLabels: {pod: a}}
+  ingress: [{from: [{podSelector: {matchLabels: {pod: b}}}], ports: [{protocol: SCTP, port: 81}]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: sctp-out, namespace: "y"}
+spec:
+  podSelector: {matchLabels: {pod: c}}
+  policyTypes: [Egress]
+  egress: [{ports: [{protocol: SCTP, port: 80}]}]
+`);
+    await agentOnce();
+    const m = await expectTrafficEqualsReach(policies, pods, ['sctp/80', 'sctp/81', 'tcp/81']);
+    expect(cell(m, pod('x', 'b'), pod('x', 'a'), 'sctp/81')).toBe(true);
+    expect(cell(m, pod('x', 'b'), pod('x', 'a'), 'sctp/80')).toBe(false);
+    expect(cell(m, pod('x', 'b'), pod('x', 'a'), 'tcp/81')).toBe(false);
+    expect(cell(m, pod('x', 'c'), pod('x', 'a'), 'sctp/81')).toBe(false);
+    expect(cell(m, pod('y', 'c'), pod('y', 'a'), 'sctp/80')).toBe(true);
+    expect(cell(m, pod('y', 'c'), pod('y', 'a'), 'sctp/81')).toBe(false);
+    expect(cell(m, pod('y', 'a'), pod('y', 'b'), 'sctp/81')).toBe(true);
+  }, 60_000);
+
   it('admin tiers: AdminNetworkPolicy deny beats a NetworkPolicy allow; the baseline applies after it', async () => {
     writePolicies(`apiVersion: policy.networking.k8s.io/v1alpha1
 kind: AdminNetworkPolicy

@@ -4,8 +4,13 @@
  *
  *   bhprobe serve PORT...            TCP and UDP on every PORT: a TCP client gets "ok\n" and then an echo of what
  *                                     it sends; a UDP datagram gets "ok" back.
- *   bhprobe probe TIMEOUT_MS T...    T is tcp:IP:PORT or udp:IP:PORT; all at once; prints "T open" or "T closed"
- *                                     per target. TCP is open when "ok" arrives; UDP when the reply arrives.
+ *   bhprobe probe TIMEOUT_MS T...    T is tcp:IP:PORT, udp:IP:PORT or sctp:IP:PORT; all at once; prints "T open"
+ *                                     or "T closed" per target. TCP is open when "ok" arrives; UDP when the reply
+ *                                     arrives; SCTP (IPv4) when an INIT sent to PORT is answered with an INIT ACK.
+ *
+ * SCTP goes over raw sockets: the test kernel has no SCTP stack (CONFIG_IP_SCTP is off) but netfilter tracks SCTP
+ * and nft matches its ports, so `serve` answers INIT chunks to its ports itself, with the verification tag
+ * conntrack checks, and `probe` writes the INIT. Both need CAP_NET_RAW, which containers have.
  *   bhprobe hold IP PORT             one long-lived TCP connection: writes a line every 200 ms and prints
  *                                     "alive N" per echo; prints "cut" and exits 3 when an echo is 1 s late.
  *   bhprobe rawecho PROTO            answers every IPv4 packet of protocol PROTO with a one-byte packet of it.
@@ -20,6 +25,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,9 +62,62 @@ static int parse_addr(const char *ip, int port, struct sockaddr_storage *out, so
   return -1;
 }
 
+/* CRC32c (Castagnoli), the SCTP checksum (RFC 9260, appendix A); stored least significant byte first. */
+static uint32_t crc32c(const uint8_t *p, size_t n) {
+  uint32_t c = 0xFFFFFFFFu;
+  while (n--) {
+    c ^= *p++;
+    for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0x82F63B78u & (0u - (c & 1u)));
+  }
+  return ~c;
+}
+
+static void put16(uint8_t *p, unsigned v) { p[0] = v >> 8, p[1] = v & 0xff; }
+static void put32(uint8_t *p, uint32_t v) { put16(p, v >> 16), put16(p + 2, v & 0xffff); }
+static unsigned get16(const uint8_t *p) { return (unsigned)p[0] << 8 | p[1]; }
+static uint32_t get32(const uint8_t *p) { return (uint32_t)get16(p) << 16 | get16(p + 2); }
+
+/*
+ * An SCTP packet with one INIT (type 1) or INIT ACK (type 2) chunk: common header (ports, verification tag,
+ * checksum), then the chunk (type, flags, length, initiate tag, a_rwnd, streams out and in, initial TSN) and, for
+ * an INIT ACK, the State Cookie parameter it must carry. Returns its length.
+ */
+static size_t sctp_init(uint8_t *buf, int type, unsigned sport, unsigned dport, uint32_t vtag, uint32_t init_tag) {
+  size_t chunk = type == 1 ? 20 : 28;
+  memset(buf, 0, 12 + chunk);
+  put16(buf, sport);
+  put16(buf + 2, dport);
+  put32(buf + 4, vtag);
+  uint8_t *c = buf + 12;
+  c[0] = type;
+  put16(c + 2, chunk);
+  put32(c + 4, init_tag);
+  put32(c + 8, 65536);
+  put16(c + 12, 1);
+  put16(c + 14, 1);
+  put32(c + 16, init_tag);
+  if (type == 2) {
+    put16(c + 20, 7); /* State Cookie */
+    put16(c + 22, 8);
+    put32(c + 24, init_tag);
+  }
+  uint32_t sum = crc32c(buf, 12 + chunk);
+  buf[8] = sum & 0xff, buf[9] = (sum >> 8) & 0xff, buf[10] = (sum >> 16) & 0xff, buf[11] = sum >> 24;
+  return 12 + chunk;
+}
+
+/* The SCTP part of a packet read from an IPv4 raw socket (the IP header first), or NULL when too short. */
+static const uint8_t *sctp_of(const uint8_t *packet, ssize_t len, ssize_t *sctp_len) {
+  if (len < 20) return NULL;
+  size_t header = (size_t)(packet[0] & 0x0f) * 4;
+  if ((ssize_t)header + 12 + 20 > len) return NULL;
+  *sctp_len = len - (ssize_t)header;
+  return packet + header;
+}
+
 static int serve(int argc, char **argv) {
   struct pollfd fds[MAX_FDS];
-  int kinds[MAX_FDS]; /* 0 tcp listener, 1 udp, 2 tcp client */
+  int kinds[MAX_FDS]; /* 0 tcp listener, 1 udp, 2 tcp client, 3 raw sctp */
   int n = 0;
   for (int i = 0; i < argc; i++) {
     int port = atoi(argv[i]);
@@ -82,11 +141,31 @@ static int serve(int argc, char **argv) {
     fds[n] = (struct pollfd){.fd = u, .events = POLLIN};
     kinds[n++] = 1;
   }
+  int sctp = socket(AF_INET, SOCK_RAW, IPPROTO_SCTP);
+  if (sctp >= 0) {
+    fds[n] = (struct pollfd){.fd = sctp, .events = POLLIN};
+    kinds[n++] = 3;
+  }
   signal(SIGPIPE, SIG_IGN);
   for (;;) {
     if (poll(fds, n, -1) < 0) continue;
     for (int i = 0; i < n; i++) {
       if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      if (kinds[i] == 3) {
+        /* An INIT to one of our ports: answer with an INIT ACK whose verification tag is the INIT's initiate tag. */
+        uint8_t packet[2048], reply[64];
+        struct sockaddr_in from;
+        socklen_t len = sizeof from;
+        ssize_t r = recvfrom(fds[i].fd, packet, sizeof packet, 0, (struct sockaddr *)&from, &len), sctp_len;
+        const uint8_t *h = r > 0 ? sctp_of(packet, r, &sctp_len) : NULL;
+        if (h == NULL || h[12] != 1) continue;
+        int ours = 0;
+        for (int a = 0; a < argc; a++) ours |= atoi(argv[a]) == (int)get16(h + 2);
+        if (!ours) continue;
+        size_t size = sctp_init(reply, 2, get16(h + 2), get16(h), get32(h + 16), 0x5ca1ab1eu);
+        sendto(fds[i].fd, reply, size, 0, (struct sockaddr *)&from, len);
+        continue;
+      }
       if (kinds[i] == 0) {
         int c = accept(fds[i].fd, NULL, NULL);
         if (c < 0) continue;
@@ -119,17 +198,30 @@ static int serve(int argc, char **argv) {
 
 struct target {
   char text[96];
-  int udp, fd, done, open;
+  int udp, sctp, fd, done, open;
   struct sockaddr_storage addr;
   socklen_t len;
   long last_send;
 };
 
+/* Sends target i's SCTP INIT: from port 30000 + i, initiate tag 0x1000 + i (what its INIT ACK must carry back). */
+static void sctp_send_init(int fd, struct target *t, int i) {
+  uint8_t packet[64];
+  struct sockaddr_in *to = (struct sockaddr_in *)&t->addr;
+  size_t size = sctp_init(packet, 1, 30000 + i, ntohs(to->sin_port), 0, 0x1000u + i);
+  struct sockaddr_in dst = {.sin_family = AF_INET, .sin_addr = to->sin_addr};
+  sendto(fd, packet, size, 0, (struct sockaddr *)&dst, sizeof dst);
+  t->last_send = now_ms();
+}
+
 static int probe(int argc, char **argv) {
   long timeout = atol(argv[0]);
   int count = argc - 1;
   struct target *t = calloc(count, sizeof *t);
-  struct pollfd *fds = calloc(count, sizeof *fds);
+  /* One pollfd per target, then the raw SCTP socket that all SCTP targets share. */
+  struct pollfd *fds = calloc(count + 1, sizeof *fds);
+  int sctp = -1;
+  fds[count] = (struct pollfd){.fd = -1, .events = POLLIN};
   for (int i = 0; i < count; i++) {
     char spec[96], *proto, *ip, *port;
     snprintf(spec, sizeof spec, "%s", argv[i + 1]);
@@ -144,10 +236,22 @@ static int probe(int argc, char **argv) {
     *ip++ = 0;
     *port++ = 0;
     t[i].udp = strcmp(proto, "udp") == 0;
+    t[i].sctp = strcmp(proto, "sctp") == 0;
     int family = parse_addr(ip, atoi(port), &t[i].addr, &t[i].len);
-    if (family < 0) {
+    if (family < 0 || (t[i].sctp && family != AF_INET)) {
       fprintf(stderr, "bad address %s\n", ip);
       return 2;
+    }
+    if (t[i].sctp) {
+      if (sctp < 0 && (sctp = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK, IPPROTO_SCTP)) < 0) {
+        perror("raw sctp socket");
+        return 2;
+      }
+      fds[count].fd = sctp;
+      t[i].fd = -1;
+      sctp_send_init(sctp, &t[i], i);
+      fds[i] = (struct pollfd){.fd = -1};
+      continue;
     }
     t[i].fd = socket(family, (t[i].udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK, 0);
     if (t[i].udp) {
@@ -162,9 +266,31 @@ static int probe(int argc, char **argv) {
   long deadline = now_ms() + timeout;
   int remaining = count;
   while (remaining > 0 && now_ms() < deadline) {
-    poll(fds, count, 50);
+    poll(fds, count + 1, 50);
+    if (fds[count].revents & POLLIN) {
+      uint8_t packet[2048];
+      struct sockaddr_in from;
+      socklen_t len = sizeof from;
+      ssize_t r, sctp_len;
+      while ((r = recvfrom(sctp, packet, sizeof packet, 0, (struct sockaddr *)&from, &len)) > 0) {
+        const uint8_t *h = sctp_of(packet, r, &sctp_len);
+        if (h == NULL || h[12] != 2) continue;
+        for (int i = 0; i < count; i++) {
+          struct sockaddr_in *to = (struct sockaddr_in *)&t[i].addr;
+          if (!t[i].sctp || t[i].done || from.sin_addr.s_addr != to->sin_addr.s_addr) continue;
+          if (get16(h) != ntohs(to->sin_port) || get16(h + 2) != 30000u + i || get32(h + 4) != 0x1000u + i) continue;
+          t[i].open = t[i].done = 1;
+          remaining--;
+        }
+        len = sizeof from;
+      }
+    }
     for (int i = 0; i < count; i++) {
       if (t[i].done) continue;
+      if (t[i].sctp) {
+        if (now_ms() - t[i].last_send >= 200) sctp_send_init(sctp, &t[i], i); /* may be lost; retry */
+        continue;
+      }
       if (t[i].udp && now_ms() - t[i].last_send >= 200) {
         send(t[i].fd, "x", 1, 0); /* UDP may be lost; retry */
         t[i].last_send = now_ms();

@@ -98,7 +98,8 @@ export async function inspectPod(name: string, namespace: string): Promise<Pod> 
   return { name, namespace, id: `${namespace}/${name}[Container]`, ips };
 }
 
-export type Probe = `${'tcp' | 'udp'}/${number}`;
+/** A connection attempt: SCTP goes as raw packets (bhprobe.c), IPv4 only. */
+export type Probe = `${'tcp' | 'udp' | 'sctp'}/${number}`;
 
 /** The address of `dst` to use from `src`: on a network they share, else any (Docker will not route it). */
 export function addressFrom(src: Pod, dst: Pod): string {
