@@ -1,7 +1,8 @@
 // How long after Docker's event a container start or stop is enforced: `bulkhead agent` as a daemon on a real Docker
 // daemon, N containers started and stopped one by one, the agent's own "enforced X ms after Docker's event" lines.
 //
-// npm run bench:agent -- --docker-socket PATH [--containers 20] [--background 0]
+// npm run bench:agent -- --docker-socket PATH [--containers 20] [--background 0] [--shape interleaved|projects]
+//                        [--agent-log FILE]   (the agent's whole output, to see where the time went)
 // Needs root (nft, conntrack) and a Docker daemon the run may create containers on; everything it creates carries
 // the prefix bhbench-<pid>- and is removed at the end, the nft table too.
 
@@ -11,6 +12,7 @@ import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { PER_PROJECT, REPLICAS, SERVICES, projectPolicies } from './agent-hosts.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -23,6 +25,13 @@ function option(name: string, fallback?: string): string | undefined {
 const socket = option('--docker-socket', process.env['BULKHEAD_TEST_DOCKER_SOCKET']);
 const containers = Number(option('--containers', '20'));
 const background = Number(option('--background', '0'));
+// interleaved: clients and servers alternating by address on one network (the worst case for address merging);
+// projects: Compose projects of replicated services with their own policies (bench/agent-hosts.ts).
+const shape = option('--shape', 'interleaved');
+if (shape !== 'interleaved' && shape !== 'projects') {
+  process.stderr.write('--shape is interleaved or projects\n');
+  process.exit(2);
+}
 if (socket === undefined || socket === '' || process.getuid?.() !== 0) {
   process.stderr.write('bench:agent needs root and --docker-socket PATH (or BULKHEAD_TEST_DOCKER_SOCKET)\n');
   process.exit(2);
@@ -86,9 +95,16 @@ async function main(): Promise<void> {
     await docker('network', 'create', network);
     mkdirSync(join(work, 'policies'));
     // A policy per container pair pattern: every container isolated, app=client may reach app=server on 80.
-    writeFileSync(
-      join(work, 'policies', 'p.yaml'),
-      `apiVersion: networking.k8s.io/v1
+    const projects = Math.ceil(background / PER_PROJECT);
+    if (shape === 'projects')
+      writeFileSync(
+        join(work, 'policies', 'p.yaml'),
+        Array.from({ length: Math.max(1, projects) }, (_, p) => projectPolicies(`proj${p}`)).join(''),
+      );
+    else
+      writeFileSync(
+        join(work, 'policies', 'p.yaml'),
+        `apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata: {name: deny, namespace: bench}
 spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
@@ -100,8 +116,8 @@ spec:
   podSelector: {matchLabels: {app: server}}
   ingress: [{from: [{podSelector: {matchLabels: {app: client}}}], ports: [{port: 80}]}]
 `,
-    );
-    const start = async (name: string, app: string): Promise<void> => {
+      );
+    const runContainer = async (name: string, labels: readonly string[]): Promise<void> => {
       names.push(name);
       await docker(
         'run',
@@ -110,19 +126,36 @@ spec:
         name,
         '--network',
         network,
-        '--label',
-        'bulkhead.io/namespace=bench',
-        '--label',
-        `app=${app}`,
+        ...labels.flatMap((label) => ['--label', label]),
         image,
         'sleep',
         '3600',
       );
     };
-    // Two clients, so that every server started below gets elements (ingress from them); then the background.
-    await start(`${prefix}client0`, 'client');
-    await start(`${prefix}client1`, 'client');
-    for (let i = 0; i < background; i++) await start(`${prefix}bg${i}`, i % 2 === 0 ? 'client' : 'server');
+    const member = (project: number, service: string): string[] => [
+      `com.docker.compose.project=proj${project}`,
+      `com.docker.compose.service=${service}`,
+    ];
+    // The container started and stopped: a server (interleaved), or one more api replica of the first project.
+    const start = (name: string): Promise<void> =>
+      runContainer(
+        name,
+        shape === 'projects' ? member(0, 'api') : ['bulkhead.io/namespace=bench', 'app=server'],
+      );
+    if (shape === 'projects') {
+      let started = 0;
+      for (let p = 0; p < projects; p++)
+        for (const service of SERVICES)
+          for (let r = 1; r <= REPLICAS[service] && started < background; r++, started++)
+            await runContainer(`${prefix}proj${p}-${service}-${r}`, member(p, service));
+    } else {
+      // Two clients, so that every server started below gets elements (ingress from them); then the background.
+      const app = (value: string): string[] => ['bulkhead.io/namespace=bench', `app=${value}`];
+      await run(`${prefix}client0`, app('client'));
+      await run(`${prefix}client1`, app('client'));
+      for (let i = 0; i < background; i++)
+        await run(`${prefix}bg${i}`, app(i % 2 === 0 ? 'client' : 'server'));
+    }
     await waitFor(/following Docker events/, 0, 60_000);
     const startLatencies: number[] = [];
     const stopLatencies: number[] = [];
@@ -143,7 +176,7 @@ spec:
     for (let i = 0; i < containers; i++) {
       const name = `${prefix}c${i}`;
       let from = agentLog.length;
-      await start(name, 'server');
+      await start(name);
       startLatencies.push(Number((await waitFor(/enforced ([\d.]+) ms after Docker's event/, from))[1]));
       stages.start.push(stagesOf(agentLog.slice(from)));
       await new Promise((r) => setTimeout(r, 200));
@@ -159,6 +192,7 @@ spec:
       machine: { cpu: cpus()[0]?.model, cores: cpus().length, kernel: release(), node: process.version },
       containers,
       background,
+      shape,
       startMs: {
         median: percentile(startLatencies, 50),
         p95: percentile(startLatencies, 95),
@@ -180,10 +214,17 @@ spec:
     process.stdout.write(`${agentLog.trimEnd().split('\n').slice(-8).join('\n')}\n`);
     mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
     writeFileSync(
-      join(ROOT, 'bench', 'results', `agent-latency-${result.date.slice(0, 10)}-bg${background}.json`),
+      join(
+        ROOT,
+        'bench',
+        'results',
+        `agent-latency-${result.date.slice(0, 10)}-${shape}-bg${background}.json`,
+      ),
       `${JSON.stringify(result, null, 2)}\n`,
     );
   } finally {
+    const log = option('--agent-log');
+    if (log !== undefined) writeFileSync(log, agentLog);
     agent.kill('SIGTERM');
     await new Promise((r) => agent.once('exit', r));
     if (names.length > 0) await docker('rm', '-f', ...names).catch(() => undefined);

@@ -18,6 +18,7 @@ import type { DockerContainer, DockerNetwork } from '../src/docker/engine-client
 import { DockerInventoryMapping } from '../src/docker/inventory.js';
 import { loadCluster } from '../src/k8s/load-cluster.js';
 import { AddressSet, formatAddress } from '../src/core/model/address-set.js';
+import { PER_PROJECT, REPLICAS, SERVICES, projectPolicies } from './agent-hosts.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -32,45 +33,6 @@ const shape = option('--shape', 'projects');
 if (shape !== 'projects' && shape !== 'interleaved') {
   process.stderr.write('--shape is projects or interleaved\n');
   process.exit(2);
-}
-
-/** Services of one Compose project, and who may reach whom on which port (the project's policies). */
-const SERVICES = ['web', 'api', 'worker', 'cache', 'db'] as const;
-const REPLICAS: Readonly<Record<(typeof SERVICES)[number], number>> = {
-  web: 4,
-  api: 6,
-  worker: 6,
-  cache: 2,
-  db: 2,
-};
-const PER_PROJECT = Object.values(REPLICAS).reduce((a, b) => a + b, 0);
-
-function projectPolicies(project: string): string {
-  const allow = (to: string, from: readonly string[], port: number): string => `---
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: { name: ${to}-in, namespace: ${project} }
-spec:
-  podSelector: { matchLabels: { com.docker.compose.service: ${to} } }
-  policyTypes: [Ingress]
-  ingress:
-    - from:
-${from.map((f) => `        - podSelector: { matchLabels: { com.docker.compose.service: ${f} } }`).join('\n')}
-        - namespaceSelector: { matchLabels: { kubernetes.io/metadata.name: monitoring } }
-      ports: [{ port: ${port} }]
-`;
-  return `---
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: { name: default-deny, namespace: ${project} }
-spec:
-  podSelector: {}
-  policyTypes: [Ingress, Egress]
-  egress:
-    - to: [{ podSelector: {} }]
-    - to: [{ ipBlock: { cidr: 0.0.0.0/0, except: [10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16] } }]
-      ports: [{ port: 443 }]
-${allow('api', ['web', 'worker'], 8080)}${allow('cache', ['api', 'worker'], 6379)}${allow('db', ['api', 'worker'], 5432)}${allow('web', [], 80)}`;
 }
 
 interface Host {
