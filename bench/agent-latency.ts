@@ -151,10 +151,10 @@ spec:
     } else {
       // Two clients, so that every server started below gets elements (ingress from them); then the background.
       const app = (value: string): string[] => ['bulkhead.io/namespace=bench', `app=${value}`];
-      await run(`${prefix}client0`, app('client'));
-      await run(`${prefix}client1`, app('client'));
+      await runContainer(`${prefix}client0`, app('client'));
+      await runContainer(`${prefix}client1`, app('client'));
       for (let i = 0; i < background; i++)
-        await run(`${prefix}bg${i}`, app(i % 2 === 0 ? 'client' : 'server'));
+        await runContainer(`${prefix}bg${i}`, app(i % 2 === 0 ? 'client' : 'server'));
     }
     await waitFor(/following Docker events/, 0, 60_000);
     const startLatencies: number[] = [];
