@@ -20,7 +20,6 @@
 
 import { AddressSet, type AddressInterval } from '../model/address-set.js';
 import type { AnyElement, DirectionPlan, EnforcementPlan, PortElement } from './plan.js';
-import { elementText } from './ruleset.js';
 
 export interface StableOptions {
   /** At most this many elements the desired plan does not have (kept ones and the pieces around them). */
@@ -124,20 +123,36 @@ function stableDirection(
   };
 }
 
-/** The elements only `current` has, only `desired` has, and both have (the same box, by value). */
+/**
+ * The elements only `current` has, only `desired` has, and both have (the same box, by value). The unchanged ones are
+ * taken from `current`, whose nft text is already written (elementText remembers it per object), so only the
+ * elements that change are ever formatted.
+ */
 function compare<T extends Box>(
   current: readonly T[],
   desired: readonly T[],
 ): { removed: T[]; added: T[]; unchanged: T[] } {
   const wanted = new Map<string, T>();
-  for (const e of desired) wanted.set(elementText(e), e);
+  for (const e of desired) wanted.set(boxKey(e), e);
   const removed: T[] = [];
   const unchanged: T[] = [];
   for (const e of current) {
-    if (wanted.delete(elementText(e))) unchanged.push(e);
+    if (wanted.delete(boxKey(e))) unchanged.push(e);
     else removed.push(e);
   }
   return { removed, added: [...wanted.values()], unchanged };
+}
+
+/** A box by value, cheaper to make than its nft text (no address formatting); remembered per box. */
+const boxKeys = new WeakMap<Box, string>();
+function boxKey(b: Box): string {
+  let key = boxKeys.get(b);
+  if (key === undefined) {
+    key = `${b.src.first},${b.src.last},${b.dst.first},${b.dst.last}`;
+    if (hasPorts(b)) key += `,${b.protocol},${b.first},${b.last}`;
+    boxKeys.set(b, key);
+  }
+  return key;
 }
 
 /** What is left of `box` after taking away every box of `cutters`, as disjoint boxes. */
