@@ -9,7 +9,7 @@ import { formatAddress, parseAddress } from '../core/model/address-set.js';
 import { renderConnections } from '../report/connections.js';
 import { resolveDockerSocket, type DockerContainer, type DockerNetwork } from './engine-client.js';
 import { FakeDockerSource } from './fake-source.js';
-import { mapDockerInventory } from './inventory.js';
+import { DockerInventoryMapping, mapDockerInventory } from './inventory.js';
 
 /** A running container attached to `networks` (name → IPv4 address, or [IPv4, IPv6]). */
 function container(
@@ -136,6 +136,40 @@ spec:
     expect(lines.filter((l) => l.includes('=> shop/b'))).toEqual([
       'shop/a[Container] => shop/b[Container] : All Connections',
     ]);
+  });
+});
+
+describe('DockerInventoryMapping', () => {
+  it('maps read after read as a fresh mapping does, keeping the objects of what did not change', () => {
+    const mapping = new DockerInventoryMapping();
+    const shop = { 'bulkhead.io/namespace': 'shop' };
+    const web = container('web', { labels: shop, networks: { front: '10.1.0.2' } });
+    const db = container('db', { labels: shop, networks: { back: '10.2.0.2' } });
+    const sidecar = container('sidecar', { labels: shop, mode: 'container:web' });
+    const networks = [network('front'), network('back')];
+    const read = (cs: DockerContainer[], ns: DockerNetwork[]): ReturnType<typeof mapDockerInventory> => {
+      const remembered = mapping.map(cs, ns);
+      expect(remembered.cluster).toEqual(mapDockerInventory(cs, ns).cluster);
+      return remembered;
+    };
+    const first = read([web, db, sidecar], networks);
+    const byName = (r: typeof first, name: string): unknown =>
+      r.cluster.workloads.find((w) => w.name === name);
+    // Nothing changed: the same workload and policy objects.
+    const same = read([web, db, sidecar], networks);
+    for (const name of ['web', 'db', 'sidecar']) expect(byName(same, name)).toBe(byName(first, name));
+    expect(same.cluster.adminPolicies[0]).toBe(first.cluster.adminPolicies[0]);
+    // web restarts with another address (a new object): web and the sidecar on its stack are mapped again.
+    const web2 = container('web', { labels: shop, networks: { front: '10.1.0.9' } });
+    const restarted = read([web2, db, sidecar], networks);
+    expect(byName(restarted, 'db')).toBe(byName(first, 'db'));
+    expect(byName(restarted, 'web')).not.toBe(byName(first, 'web'));
+    expect(restarted.cluster.workloads.find((w) => w.name === 'sidecar')!.ips.map(formatAddress)).toEqual([
+      '10.1.0.9',
+    ]);
+    // back becomes internal: db's segment (and so its policy) changes.
+    const internal = read([web2, db, sidecar], [network('front'), network('back', true)]);
+    expect(byName(internal, 'db')).not.toBe(byName(restarted, 'db'));
   });
 });
 

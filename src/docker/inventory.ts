@@ -24,7 +24,8 @@ export const CONTAINER_KIND = 'Container';
 export const NAMESPACE_LABEL = 'bulkhead.io/namespace';
 export const PORTS_LABEL = 'bulkhead.io/ports';
 export const COMPOSE_PROJECT_LABEL = 'com.docker.compose.project';
-/** Bulkhead's own label naming the container, so that the generated segmentation policy selects it alone. */
+/** Bulkhead's own label naming the container, so that a selector can name one container (the generated isolation
+ * policies select segments: SEGMENT_LABEL). */
 export const CONTAINER_LABEL = 'bulkhead.io/container';
 
 /**

@@ -788,7 +788,6 @@ class Builder {
     return false;
   }
 
-  /** Groups workloads with identical features, named ports and host networking into classes. */
   /** The class of each signature, as formClasses made them (for Connectivity.withWorkloads). */
   readonly classSignatures = new Map<string, number>();
 
@@ -805,6 +804,7 @@ class Builder {
     return `${kind}|${this.features[i]!.join(',')}|${this.namedPortsKey(w)}`;
   }
 
+  /** Groups workloads with identical features, named ports and host networking into classes. */
   private formClasses(): Int32Array {
     const classBySignature = this.classSignatures;
     const sizes: number[] = [];

@@ -293,18 +293,18 @@ function peerAtoms(
   return { intervals: items.map((item) => item.interval), columns, adjacent, byColumn };
 }
 
-/** The peers of a row grouped by connection id: maximal runs of adjacent atoms with the same id. */
 /** A peer interval, with a key naming it cheaply (atom indices, not formatted addresses). */
 interface PeerRun extends AddressInterval {
   readonly key: string;
 }
 
+/** The peers of a row grouped by connection id: maximal runs of adjacent atoms with the same id. */
 function peerRuns(row: Row, atoms: Atoms): Map<number, PeerRun[]> {
   // The atoms a row allows anything to, in address order: only those of the columns whose id is not NONE (a row
   // of a project-local policy names a few of thousands of columns). Atoms outside them are NONE and end runs.
-  let allowed: Int32Array | number[] = [];
-  for (const column of allowedColumns(row)) for (const atom of atoms.byColumn[column]!) allowed.push(atom);
-  allowed = Int32Array.from(allowed).sort();
+  const gathered: number[] = [];
+  for (const column of allowedColumns(row)) for (const atom of atoms.byColumn[column]!) gathered.push(atom);
+  const allowed = Int32Array.from(gathered).sort();
   const runs = new Map<number, PeerRun[]>();
   let start = 0;
   while (start < allowed.length) {
