@@ -16,7 +16,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../run-cli.js';
 import {
   addressFrom,
@@ -376,6 +376,13 @@ describe.skipIf(!available)('bulkhead agent as a daemon on a real Docker host', 
 
   afterAll(async () => {
     await agent?.stop();
+  });
+
+  // A failure here is judged from the agent's own account of what it did, and assertion messages show only its end:
+  // the whole output goes to the log, after a failure only.
+  afterEach((context) => {
+    if (context.task.result?.state !== 'fail' || agent === undefined) return;
+    process.stderr.write(`--- the agent's output up to this failure ---\n${agent.output()}--- end ---\n`);
   });
 
   it('applies a policy update at once and cuts the established connection it no longer allows', async () => {
