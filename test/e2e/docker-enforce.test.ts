@@ -12,7 +12,7 @@
 // enforcement tests at once would judge each other's containers.
 
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -476,6 +476,11 @@ describe.skipIf(!available)('bulkhead agent as a daemon on a real Docker host', 
   }, 90_000);
 
   it('enforces the same policies over IPv6 (a dual-stack network), cell for cell as reach', async () => {
+    // Bridged IPv6 reaches the forward hook only with this switch on (.ci/run turns it on; the agent warns when off).
+    expect(
+      readFileSync('/proc/sys/net/bridge/bridge-nf-call-ip6tables', 'utf8').trim(),
+      'net.bridge.bridge-nf-call-ip6tables must be 1',
+    ).toBe('1');
     // A unique-local /64 of this run's own (fd00::/8 is for private use).
     const net6 = `${prefix}net6`;
     const hex = (n: number): string => (n & 0xffff).toString(16);
