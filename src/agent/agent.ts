@@ -12,11 +12,10 @@ import { stablePlan } from '../core/nft/stable-plan.js';
 import {
   planElements,
   planShape,
-  countDeletes,
-  renderDelta,
+  diffElements,
+  renderDiff,
   renderTable,
   renderUninstall,
-  takesAway,
   type PlanElements,
 } from '../core/nft/ruleset.js';
 import type { Conntrack, TrackedConnection } from '../host/conntrack.js';
@@ -212,13 +211,14 @@ export class Agent {
     // a whole replacement writes the desired plan as it is.
     let target = newShape ? plan : stablePlan(held, plan);
     let elements = planElements(target);
+    const diff = current === undefined || newShape ? undefined : diffElements(current, elements);
     let transaction: 'full' | 'delta' =
-      newShape || replacingIsCheaper(countDeletes(current, elements), size(elements)) ? 'full' : 'delta';
+      diff === undefined || replacingIsCheaper(diff.intervalDeletes, size(elements)) ? 'full' : 'delta';
     stage('compile');
     let removedSomething = true;
     let refused = false;
-    if (transaction === 'delta' && current !== undefined) {
-      const delta = renderDelta(this.options.table, current, elements);
+    if (transaction === 'delta' && diff !== undefined) {
+      const delta = renderDiff(this.options.table, diff);
       stage('compile');
       if (delta === undefined) {
         this.currentPlan = plan;
@@ -237,7 +237,7 @@ export class Agent {
       }
       const applied = await this.deps.nft.apply(delta);
       stage('apply');
-      if (applied.ok) removedSomething = takesAway(current, elements);
+      if (applied.ok) removedSomething = diff.takesAway;
       else {
         // The table is not what we believe (edited or removed by someone): replace it whole, with this same plan.
         this.deps.log(`element update refused (${applied.error.message}); replacing the whole table`);

@@ -10,7 +10,7 @@ import {
   renderTable,
   renderUninstall,
   SMALL_PORT_RANGE,
-  takesAway,
+  diffElements,
 } from './ruleset.js';
 
 const ip = (text: string) => {
@@ -161,7 +161,7 @@ describe('renderDelta', () => {
   });
 });
 
-describe('takesAway', () => {
+describe('diffElements', () => {
   it('is true for a deleted allowance or a newly managed or dead address, not for what only allows more', () => {
     const before = planElements(PLAN);
     const more = planElements({
@@ -172,6 +172,7 @@ describe('takesAway', () => {
         ports: [],
       },
     });
+    const takesAway = (a: typeof before, b: typeof before): boolean => diffElements(a, b).takesAway;
     expect(takesAway(before, more)).toBe(false);
     expect(takesAway(more, before)).toBe(true);
     const dead = planElements({ ...PLAN, dead: AddressSet.of([ip('10.1.0.9')]) });
@@ -180,6 +181,15 @@ describe('takesAway', () => {
     const managed = planElements({ ...PLAN, managed: PLAN.managed.union(parseCidr('10.2.0.0/24')!.set) });
     expect(takesAway(before, managed)).toBe(true);
     expect(takesAway(managed, before)).toBe(false);
+  });
+
+  it('counts the deletes from interval sets only (hash-set deletes are cheap)', () => {
+    const before = planElements(PLAN);
+    const after = planElements({ ...PLAN, ingress: { open: [], any: [], ports: [] } });
+    const diff = diffElements(before, after);
+    expect([...diff.deletes.keys()].sort()).toEqual(['in_point4', 'in_port6']);
+    expect(diff.intervalDeletes).toBe(1);
+    expect(diff.adds.size).toBe(0);
   });
 });
 

@@ -337,64 +337,62 @@ export function renderTable(
   return `${lines.join('\n')}\n`;
 }
 
-/**
- * The change from `before` to `after` as element deletes and adds in one transaction, deletes first (a widened
- * interval replaces a narrower one that would otherwise overlap it). Undefined when nothing changed.
- */
-export function renderDelta(table: string, before: PlanElements, after: PlanElements): string | undefined {
-  assertTableName(table);
-  const deletes: string[] = [];
-  const adds: string[] = [];
+/** What changes from one set of elements to the next, found in one pass over both. */
+export interface ElementDiff {
+  /** Per set, the elements `before` has and `after` has not. */
+  readonly deletes: ReadonlyMap<string, readonly string[]>;
+  /** Per set, the elements `after` has and `before` has not. */
+  readonly adds: ReadonlyMap<string, readonly string[]>;
+  /** How many of the deletes are from interval sets (hash-set deletes are cheap; see SMALL_PORT_RANGE). */
+  readonly intervalDeletes: number;
+  /**
+   * Whether the change can deny a connection `before` allowed: an allowance deleted, or an address newly managed or
+   * dead. (Element adds to allowance sets and deletes from the managed and dead sets only allow more; flood-limit sets
+   * do not decide established connections.) Elements are compared as text, so a managed range that changes its
+   * bounds counts as new: true then, and the agent revokes needlessly but never misses a revocation.
+   */
+  readonly takesAway: boolean;
+}
+
+export function diffElements(before: PlanElements, after: PlanElements): ElementDiff {
+  const deletes = new Map<string, string[]>();
+  const adds = new Map<string, string[]>();
+  let intervalDeletes = 0;
+  let takesAway = false;
+  const empty = new Set<string>();
   for (const name of new Set([...before.keys(), ...after.keys()])) {
-    const old = before.get(name) ?? new Set<string>();
-    const now = after.get(name) ?? new Set<string>();
-    deletes.push(
-      ...addElements(
-        table,
-        name,
-        [...old].filter((e) => !now.has(e)),
-        'delete',
-      ),
-    );
-    adds.push(
-      ...addElements(
-        table,
-        name,
-        [...now].filter((e) => !old.has(e)),
-        'add',
-      ),
-    );
+    const old = before.get(name) ?? empty;
+    const now = after.get(name) ?? empty;
+    const gone: string[] = [];
+    const added: string[] = [];
+    for (const element of old) if (!now.has(element)) gone.push(element);
+    for (const element of now) if (!old.has(element)) added.push(element);
+    if (gone.length > 0) deletes.set(name, gone);
+    if (added.length > 0) adds.set(name, added);
+    if (!isHashSet(name)) intervalDeletes += gone.length;
+    if ((SET_NAMES as readonly string[]).includes(name)) {
+      const narrowing = name.startsWith('managed') || name.startsWith('dead') ? added : gone;
+      if (narrowing.length > 0) takesAway = true;
+    }
   }
-  if (deletes.length === 0 && adds.length === 0) return undefined;
-  return `${[...deletes, ...adds].join('\n')}\n`;
-}
-
-/** How many elements `renderDelta(before, after)` would delete from interval sets (hash-set deletes are cheap). */
-export function countDeletes(before: PlanElements, after: PlanElements): number {
-  let deletes = 0;
-  for (const [name, old] of before) {
-    if (isHashSet(name)) continue;
-    const now = after.get(name);
-    for (const element of old) if (now === undefined || !now.has(element)) deletes++;
-  }
-  return deletes;
+  return { deletes, adds, intervalDeletes, takesAway };
 }
 
 /**
- * Whether going from `before` to `after` can deny a connection `before` allowed: an allowance deleted, or an address
- * newly managed or dead. (Element adds to allowance sets and deletes from the managed and dead sets only allow
- * more; flood-limit sets do not decide established connections.) Elements are compared as text, so a managed range
- * that changes its bounds counts as new: true then, and the agent revokes needlessly but never misses a revocation.
+ * A diff as element deletes and adds in one transaction, deletes first (a widened interval replaces a narrower one
+ * that would otherwise overlap it). Undefined when nothing changed.
  */
-export function takesAway(before: PlanElements, after: PlanElements): boolean {
-  for (const name of SET_NAMES) {
-    const old = before.get(name) ?? new Set<string>();
-    const now = after.get(name) ?? new Set<string>();
-    if (name.startsWith('managed') || name.startsWith('dead')) {
-      for (const element of now) if (!old.has(element)) return true;
-    } else for (const element of old) if (!now.has(element)) return true;
-  }
-  return false;
+export function renderDiff(table: string, diff: ElementDiff): string | undefined {
+  assertTableName(table);
+  const lines: string[] = [];
+  for (const [name, elements] of diff.deletes) lines.push(...addElements(table, name, elements, 'delete'));
+  for (const [name, elements] of diff.adds) lines.push(...addElements(table, name, elements, 'add'));
+  return lines.length === 0 ? undefined : `${lines.join('\n')}\n`;
+}
+
+/** The change from `before` to `after` as one transaction (see renderDiff). */
+export function renderDelta(table: string, before: PlanElements, after: PlanElements): string | undefined {
+  return renderDiff(table, diffElements(before, after));
 }
 
 /** Removes the table and everything in it; a no-op when it does not exist. */
