@@ -1,5 +1,6 @@
-// The container hosts the agent benches build: Compose-like projects of replicated services with their own
-// policies (bench:agent-scale in process, bench:agent on a real Docker daemon). Pure: names, labels and YAML.
+// The container hosts the agent benches build (bench:agent-scale in process, bench:agent on a real Docker daemon):
+// Compose-like projects of replicated services with their own policies, and clients and servers interleaved by
+// address. Pure: names, labels and YAML.
 
 /** Services of one Compose project, and who may reach whom on which port (the project's policies). */
 export const SERVICES = ['web', 'api', 'worker', 'cache', 'db'] as const;
@@ -45,3 +46,18 @@ spec:
       ports: [{ port: 443 }]
 ${allow('api', ['web', 'worker'], 8080)}${allow('cache', ['api', 'worker'], 6379)}${allow('db', ['api', 'worker'], 5432)}${allow('web', [], 80)}`;
 }
+
+/** The interleaved shape's namespace and policies: everything isolated, app=client may reach app=server on 80. */
+export const INTERLEAVED_NAMESPACE = 'bench';
+export const INTERLEAVED_POLICIES = `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny, namespace: ${INTERLEAVED_NAMESPACE}}
+spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: server, namespace: ${INTERLEAVED_NAMESPACE}}
+spec:
+  podSelector: {matchLabels: {app: server}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: client}}}], ports: [{port: 80}]}]
+`;

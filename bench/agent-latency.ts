@@ -12,7 +12,14 @@ import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { PER_PROJECT, REPLICAS, SERVICES, projectPolicies } from './agent-hosts.js';
+import {
+  INTERLEAVED_NAMESPACE,
+  INTERLEAVED_POLICIES,
+  PER_PROJECT,
+  REPLICAS,
+  SERVICES,
+  projectPolicies,
+} from './agent-hosts.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -101,22 +108,7 @@ async function main(): Promise<void> {
         join(work, 'policies', 'p.yaml'),
         Array.from({ length: Math.max(1, projects) }, (_, p) => projectPolicies(`proj${p}`)).join(''),
       );
-    else
-      writeFileSync(
-        join(work, 'policies', 'p.yaml'),
-        `apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: deny, namespace: bench}
-spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: server, namespace: bench}
-spec:
-  podSelector: {matchLabels: {app: server}}
-  ingress: [{from: [{podSelector: {matchLabels: {app: client}}}], ports: [{port: 80}]}]
-`,
-      );
+    else writeFileSync(join(work, 'policies', 'p.yaml'), INTERLEAVED_POLICIES);
     const runContainer = async (name: string, labels: readonly string[]): Promise<void> => {
       names.push(name);
       await docker(
@@ -136,12 +128,13 @@ spec:
       `com.docker.compose.project=proj${project}`,
       `com.docker.compose.service=${service}`,
     ];
+    const app = (value: string): string[] => [
+      `bulkhead.io/namespace=${INTERLEAVED_NAMESPACE}`,
+      `app=${value}`,
+    ];
     // The container started and stopped: a server (interleaved), or one more api replica of the first project.
     const start = (name: string): Promise<void> =>
-      runContainer(
-        name,
-        shape === 'projects' ? member(0, 'api') : ['bulkhead.io/namespace=bench', 'app=server'],
-      );
+      runContainer(name, shape === 'projects' ? member(0, 'api') : app('server'));
     if (shape === 'projects') {
       let started = 0;
       for (let p = 0; p < projects; p++)
@@ -150,7 +143,6 @@ spec:
             await runContainer(`${prefix}proj${p}-${service}-${r}`, member(p, service));
     } else {
       // Two clients, so that every server started below gets elements (ingress from them); then the background.
-      const app = (value: string): string[] => ['bulkhead.io/namespace=bench', `app=${value}`];
       await runContainer(`${prefix}client0`, app('client'));
       await runContainer(`${prefix}client1`, app('client'));
       for (let i = 0; i < background; i++)

@@ -17,8 +17,15 @@ import { combineLoads } from '../src/compose/combine.js';
 import type { DockerContainer, DockerNetwork } from '../src/docker/engine-client.js';
 import { DockerInventoryMapping } from '../src/docker/inventory.js';
 import { loadCluster } from '../src/k8s/load-cluster.js';
-import { AddressSet, formatAddress } from '../src/core/model/address-set.js';
-import { PER_PROJECT, REPLICAS, SERVICES, projectPolicies } from './agent-hosts.js';
+import { AddressSet, formatAddress, parseCidr } from '../src/core/model/address-set.js';
+import {
+  INTERLEAVED_NAMESPACE,
+  INTERLEAVED_POLICIES,
+  PER_PROJECT,
+  REPLICAS,
+  SERVICES,
+  projectPolicies,
+} from './agent-hosts.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -47,38 +54,38 @@ interface Host {
  * per client.
  */
 function interleaved(count: number): Host {
-  const network = 'bench_net';
   const containers: DockerContainer[] = [];
-  for (let i = 0; i < count; i++) {
-    const c = container(
-      `bg${i}`,
-      'bench',
-      i % 2 === 0 ? 'client' : 'server',
-      network,
-      `10.64.${(i + 2) >> 8}.${(i + 2) & 255}`,
-    );
-    containers.push({
-      ...c,
-      labels: { 'bulkhead.io/namespace': 'bench', app: i % 2 === 0 ? 'client' : 'server' },
-    });
-  }
+  for (let i = 0; i < count; i++)
+    containers.push(interleavedContainer(`bg${i}`, i % 2 === 0 ? 'client' : 'server', i));
   return {
     containers,
     networks: [
-      { id: 'net', name: network, driver: 'bridge', internal: false, labels: {}, subnets: ['10.64.0.0/16'] },
+      {
+        id: 'net',
+        name: INTERLEAVED_NETWORK,
+        driver: 'bridge',
+        internal: false,
+        labels: {},
+        subnets: ['10.64.0.0/16'],
+      },
     ],
-    policies: `apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: deny, namespace: bench}
-spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: server, namespace: bench}
-spec:
-  podSelector: {matchLabels: {app: server}}
-  ingress: [{from: [{podSelector: {matchLabels: {app: client}}}], ports: [{port: 80}]}]
-`,
+    policies: INTERLEAVED_POLICIES,
+  };
+}
+
+const INTERLEAVED_NETWORK = 'bench_net';
+
+/** The n-th container of the interleaved network, at 10.64.0.2 + n. */
+function interleavedContainer(name: string, app: 'client' | 'server', n: number): DockerContainer {
+  return {
+    ...container(
+      name,
+      INTERLEAVED_NAMESPACE,
+      app,
+      INTERLEAVED_NETWORK,
+      `10.64.${(n + 2) >> 8}.${(n + 2) & 255}`,
+    ),
+    labels: { 'bulkhead.io/namespace': INTERLEAVED_NAMESPACE, app },
   };
 }
 
@@ -145,21 +152,12 @@ async function measure(size: number): Promise<Measured> {
   if (policies.diagnostics.some((d) => d.severity === 'error'))
     throw new Error(`bench policies do not load: ${JSON.stringify(policies.diagnostics[0])}`);
   let managed = AddressSet.EMPTY;
-  for (const n of world.networks) managed = managed.union(AddressSet.of([cidr(n.subnets[0]!)]));
+  for (const n of world.networks) managed = managed.union(parseCidr(n.subnets[0]!)!.set);
   // The container that starts and stops: one more api replica of project 0, at the next free address.
   const extra =
     shape === 'projects'
       ? container('proj0-api-99', 'proj0', 'api', 'proj0_default', '10.64.0.250')
-      : {
-          ...container(
-            'server-new',
-            'bench',
-            'server',
-            'bench_net',
-            `10.64.${(size + 2) >> 8}.${(size + 2) & 255}`,
-          ),
-          labels: { 'bulkhead.io/namespace': 'bench', app: 'server' },
-        };
+      : interleavedContainer('server-new', 'server', size);
   let withExtra = false;
   // As the agent reads Docker: the inventory cache keeps unchanged containers' objects, the mapping remembers them.
   const mapping = new DockerInventoryMapping();
@@ -218,14 +216,6 @@ async function measure(size: number): Promise<Measured> {
     startMs,
     stopMs,
   };
-}
-
-function cidr(text: string): { first: bigint; last: bigint } {
-  const [address, bits] = text.split('/');
-  const parts = address!.split('.').map(BigInt);
-  const first = parts.reduce((a, b) => (a << 8n) | b, 0n);
-  const size = 1n << BigInt(32 - Number(bits));
-  return { first, last: first + size - 1n };
 }
 
 const median = (values: readonly number[]): number => {
