@@ -105,7 +105,6 @@ export class Agent {
   private kernelPlan: EnforcementPlan | undefined;
   /** The model of the last input compiled, updated in place of a new build when only containers changed. */
   private model: Connectivity | undefined;
-  private modelKind: 'built' | 'updated' = 'built';
   private enforcingSince: string | undefined;
   private appliedAt: string | undefined;
   private workloads: number | undefined;
@@ -154,7 +153,7 @@ export class Agent {
   > {
     const desired = await this.deps.readDesired();
     if (!desired.ok) return { ok: false, message: desired.message };
-    const plan = this.compile(desired.cluster, desired.managed);
+    const { plan } = this.compile(desired.cluster, desired.managed);
     return { ok: true, ruleset: renderTable(this.options.table, planElements(plan), plan.limits), plan };
   }
 
@@ -201,7 +200,7 @@ export class Agent {
       // Once the listing no longer shows a dead container, it needs no excluding.
       for (const id of this.died) if (!desired.running.has(id)) this.died.delete(id);
     }
-    const plan = this.compile(desired.cluster, desired.managed);
+    const { plan, model: modelKind } = this.compile(desired.cluster, desired.managed);
     const workloads = desired.cluster.workloads.length;
     const shape = planShape(plan);
     const current = this.current;
@@ -232,7 +231,7 @@ export class Agent {
           durationMs: elapsed(),
           enforcedAtMs: Date.now(),
           stagesMs,
-          model: this.modelKind,
+          model: modelKind,
         };
       }
       const applied = await this.deps.nft.apply(delta);
@@ -287,21 +286,23 @@ export class Agent {
       durationMs: elapsed(),
       enforcedAtMs,
       stagesMs,
-      model: this.modelKind,
+      model: modelKind,
     };
   }
 
-  private compile(cluster: Cluster, managed: AddressSet): EnforcementPlan {
+  private compile(
+    cluster: Cluster,
+    managed: AddressSet,
+  ): { plan: EnforcementPlan; model: NonNullable<ReconcileOutcome['model']> } {
     // A container that starts or stops next to others of its kind changes no policy and no class: the last model is
     // updated (its rows reused) instead of built again. On a host the kernel matches addresses: an ipBlock that
     // contains a container's address matches it.
     const updated = this.model?.withWorkloads(cluster);
     const model = updated ?? Connectivity.build(cluster, { ipBlockPods: 'match' });
     this.model = model;
-    this.modelKind = updated !== undefined ? 'updated' : 'built';
     const plan = compilePlan(model, { managed, policies: cluster.networkPolicies });
     for (const d of plan.diagnostics) this.deps.log(`warning: ${d.message} (${d.code})`);
-    return plan;
+    return { plan, model: updated !== undefined ? 'updated' : 'built' };
   }
 
   /**

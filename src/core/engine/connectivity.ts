@@ -131,6 +131,7 @@ export class Connectivity {
         cluster,
         options,
         tiers: builder.tiers,
+        ipv6: workloadsHaveIPv6(cluster.workloads),
         classBySignature: builder.classSignatures,
         classById,
       };
@@ -149,7 +150,8 @@ export class Connectivity {
   withWorkloads(cluster: Cluster): Connectivity | undefined {
     const membership = this.membership;
     if (membership === undefined || !sameRules(membership.cluster, cluster)) return undefined;
-    if (hasIPv6(membership.cluster) !== hasIPv6(cluster)) return undefined;
+    // The options are the same, so the families are the same when the workloads' are (Builder.clusterHasIPv6).
+    if (membership.ipv6 !== workloadsHaveIPv6(cluster.workloads)) return undefined;
     const classOfWorkload = new Int32Array(cluster.workloads.length);
     const classById = new Map<string, MemberClass>();
     const changed: number[] = [];
@@ -698,10 +700,7 @@ class Builder {
   }
 
   private clusterHasIPv6(): boolean {
-    return (
-      this.workloads.some((w) => w.ips.some((ip) => familyOf(ip) === 6)) ||
-      (this.options.podCidrs?.overlaps(AddressSet.ALL_V6) ?? false)
-    );
+    return workloadsHaveIPv6(this.workloads) || (this.options.podCidrs?.overlaps(AddressSet.ALL_V6) ?? false);
   }
 
   /** Records, for every workload, which subjects and peers match it: the raw material of its class. */
@@ -1058,6 +1057,8 @@ interface Membership {
   readonly options: ConnectivityOptions;
   /** The policies as the build normalized them: the same for every update, which keeps the policies. */
   readonly tiers: Tiers;
+  /** Whether the cluster's workloads have IPv6 addresses (workloadsHaveIPv6). */
+  readonly ipv6: boolean;
   readonly classBySignature: ReadonlyMap<string, number>;
   readonly classById: ReadonlyMap<string, MemberClass>;
 }
@@ -1098,6 +1099,7 @@ function sameValue(a: unknown, b: unknown): boolean {
   );
 }
 
-function hasIPv6(cluster: Cluster): boolean {
-  return cluster.workloads.some((w) => w.ips.some((ip) => familyOf(ip) === 6));
+/** Whether a workload has an IPv6 address: with the options, what decides the model's address families. */
+function workloadsHaveIPv6(workloads: readonly Workload[]): boolean {
+  return workloads.some((w) => w.ips.some((ip) => familyOf(ip) === 6));
 }
